@@ -1,0 +1,414 @@
+"""Typed, validated configuration for a training run.
+
+Three frozen dataclasses (model, data, train) grouped in ``RunConfig``. The TUI form is
+generated from these fields and the CLI overrides them with ``--set section.field=value``;
+both hand the engine a ``RunConfig``, never a dict of strings.
+
+Each field carries a one-line ``help`` in its metadata: the TUI shows it when the field is
+focused, so it explains what the hyperparameter does, not how it is stored.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import tempfile
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, get_type_hints
+
+
+def _f(default: Any, help: str, choices: tuple[str, ...] | None = None) -> Any:
+    meta = {"help": help}
+    if choices:
+        meta["choices"] = choices
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    # 8000 WordPiece pieces cover SST-2-sized corpora with few unknowns while keeping the
+    # embedding table (vocab x emb_dim) small enough for a CPU.
+    vocab_size: int = _f(8000, "Vocabulary size: how many distinct tokens the embedding table can represent.")
+    emb_dim: int = _f(128, "Embedding size: each token becomes a vector of this many numbers (the model width).")
+    n_heads: int = _f(4, "Attention heads: parallel Q/K/V projections, each looking at the sentence its own way.")
+    num_layers: int = _f(2, "Encoder layers: stacked attention + feed-forward blocks; more layers, more abstraction.")
+    ff_dim: int = _f(256, "Feed-forward size: the hidden width of the per-token MLP inside each encoder layer.")
+    # Texts longer than this are truncated; 64 covers SST-2 (max 52 words) after WordPiece.
+    max_seq_len: int = _f(64, "Maximum tokens per text: longer texts are truncated; also the positional table size.")
+    dropout: float = _f(0.1, "Dropout: fraction of activations zeroed while training, against overfitting.")
+    positional: str = _f(
+        "learned",
+        "Positional encoding: 'learned' (a trained vector per position, as in the tutorial) or 'sinusoidal'.",
+        ("learned", "sinusoidal"),
+    )
+    pooling: str = _f(
+        "mean",
+        "Pooling: 'mean' averages the real tokens' vectors; 'cls' uses a prepended [CLS] token's vector.",
+        ("mean", "cls"),
+    )
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    source: str = _f(
+        "synthetic",
+        "Data: 'synthetic' (a learnable built-in task), 'random' (the tutorial's random data, chance accuracy) or 'file'.",
+        ("synthetic", "random", "file"),
+    )
+    train_path: str = _f("", "Training file (CSV, TSV or JSONL) when data.source is 'file'.")
+    val_path: str = _f("", "Optional validation file; when empty, a seeded stratified split of the training file.")
+    text_column: str = _f("", "Column holding the text; empty to detect it (sentence, text, content, SMS, ...).")
+    label_column: str = _f("", "Column holding the label; empty to detect it (label, Label, category, ...).")
+    val_fraction: float = _f(0.1, "Share of the training data held out for validation when no validation file is given.")
+    tokenizer: str = _f(
+        "wordpiece",
+        "Tokenizer: 'wordpiece' (trained on the training split), 'word' (whole words), or a local HF model folder.",
+    )
+    lowercase: bool = _f(True, "Lowercase texts before tokenizing: fewer distinct tokens, less data needed.")
+    num_samples: int = _f(4000, "Number of examples generated for the built-in synthetic and random data.")
+    num_classes: int = _f(2, "Number of classes of the built-in synthetic and random data.")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = _f(10, "Epochs: full passes over the training data.")
+    batch_size: int = _f(32, "Batch size: examples per optimizer step; larger is faster per example, noisier less.")
+    lr: float = _f(1e-3, "Learning rate: the size of each optimizer step; too high diverges, too low crawls.")
+    optimizer: str = _f("adam", "Optimizer: 'adam' (as in the tutorial) or 'adamw' (decoupled weight decay).", ("adam", "adamw"))
+    weight_decay: float = _f(0.0, "Weight decay: pulls weights towards zero each step, a regulariser.")
+    warmup_steps: int = _f(0, "Warm-up steps: the learning rate rises linearly from 0 over these first steps.")
+    schedule: str = _f(
+        "constant",
+        "Learning-rate schedule after warm-up: 'constant', 'linear' decay to 0, or 'cosine' decay to 0.",
+        ("constant", "linear", "cosine"),
+    )
+    grad_clip: float = _f(0.0, "Gradient clipping: cap on the gradient norm (0 disables); tames loss spikes.")
+    early_stopping_patience: int = _f(0, "Early stopping: stop after this many epochs without improvement (0 disables).")
+    early_stopping_metric: str = _f(
+        "val_loss", "Metric watched for early stopping and for the best checkpoint.", ("val_loss", "val_accuracy")
+    )
+    seed: int = _f(42, "Random seed: the same seed, config and data give the same run on the CPU.")
+    device: str = _f("auto", "Device: 'auto' (CUDA when present, else CPU), 'cpu', 'cuda' or 'cuda:N'.")
+    bf16: bool = _f(True, "bfloat16 autocast on CUDA: faster matrix maths at nearly the same accuracy (ignored on CPU).")
+    # .item() synchronises the GPU, so losses are read only every log_every_steps steps.
+    log_every_steps: int = _f(20, "Report the training loss every this many steps.")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+SECTIONS: dict[str, type] = {"model": ModelConfig, "data": DataConfig, "train": TrainConfig}
+
+
+# --- presets -----------------------------------------------------------------------------
+
+PRESETS: dict[str, RunConfig] = {
+    # A plain `twb train`: learns the built-in synthetic task within a minute on a CPU.
+    "default": RunConfig(
+        model=ModelConfig(vocab_size=1000, emb_dim=64, n_heads=4, num_layers=2, ff_dim=128, max_seq_len=32),
+        train=TrainConfig(epochs=5),
+    ),
+    # Exactly the tutorial's values on its random data (chance accuracy: it teaches overfitting).
+    "seed": RunConfig(
+        model=ModelConfig(
+            vocab_size=1000, emb_dim=128, n_heads=4, num_layers=2, ff_dim=256, max_seq_len=10,
+            dropout=0.1, positional="learned", pooling="mean",
+        ),
+        data=DataConfig(source="random", tokenizer="word", num_samples=1000, num_classes=2),
+        train=TrainConfig(epochs=10, batch_size=32, lr=0.001, optimizer="adam", seed=42),
+    ),
+    # Tiny and quick: for tests and for trying the workbench's keys.
+    "nano": RunConfig(
+        model=ModelConfig(vocab_size=200, emb_dim=16, n_heads=2, num_layers=1, ff_dim=32, max_seq_len=16, dropout=0.0),
+        data=DataConfig(num_samples=256),
+        train=TrainConfig(epochs=2, batch_size=16, log_every_steps=2),
+    ),
+    # SST-2 from scratch: the settings the accuracy benchmark uses.
+    "sst2": RunConfig(
+        model=ModelConfig(vocab_size=8000, emb_dim=128, n_heads=4, num_layers=2, ff_dim=256, max_seq_len=64, dropout=0.1),
+        data=DataConfig(source="file", train_path="../shared/data/sst2/train.tsv", val_path="../shared/data/sst2/dev.tsv"),
+        train=TrainConfig(epochs=3, batch_size=64, lr=1e-3, optimizer="adamw", weight_decay=0.01,
+                          warmup_steps=200, schedule="linear", grad_clip=1.0),
+    ),
+}
+
+
+def preset(name: str) -> RunConfig:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ConfigError([FieldError("preset", f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}")]) from None
+
+
+# --- errors ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str  # "section.name", e.g. "model.emb_dim"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+class ConfigError(ValueError):
+    """Every problem found, per field, so the user fixes them all in one go."""
+
+    def __init__(self, errors: list[FieldError]):
+        self.errors = list(errors)
+        super().__init__("; ".join(str(e) for e in self.errors))
+
+
+# --- parsing single values -------------------------------------------------------------------
+
+def field_types(section_cls: type) -> dict[str, type]:
+    return get_type_hints(section_cls)
+
+
+def parse_value(text: str, kind: type) -> Any:
+    """Parse a user-typed string into a field's type; ValueError names what was expected."""
+    text = text.strip()
+    if kind is bool:
+        low = text.lower()
+        if low in ("true", "yes", "on", "1"):
+            return True
+        if low in ("false", "no", "off", "0"):
+            return False
+        raise ValueError(f"expected true or false, got {text!r}")
+    if kind is int:
+        try:
+            return int(text)
+        except ValueError:
+            try:  # 1e3 is a fine way to write a whole number
+                as_float = float(text)
+            except ValueError:
+                raise ValueError(f"expected a whole number, got {text!r}") from None
+            if as_float.is_integer():
+                return int(as_float)
+            raise ValueError(f"expected a whole number, got {text!r}") from None
+    if kind is float:
+        try:
+            return float(text)
+        except ValueError:
+            raise ValueError(f"expected a number, got {text!r}") from None
+    return text
+
+
+def with_field(config: RunConfig, dotted: str, value: Any) -> RunConfig:
+    """A copy of ``config`` with ``section.name`` set; ``value`` may be a string to parse."""
+    section, _, name = dotted.partition(".")
+    if section not in SECTIONS or not name:
+        raise ConfigError([FieldError(dotted, f"unknown setting; use section.name with section one of {', '.join(SECTIONS)}")])
+    types = field_types(SECTIONS[section])
+    if name not in types:
+        raise ConfigError([FieldError(dotted, f"unknown field; {section} has: {', '.join(types)}")])
+    kind = types[name]
+    if isinstance(value, str) and kind is not str:
+        try:
+            value = parse_value(value, kind)
+        except ValueError as exc:
+            raise ConfigError([FieldError(dotted, str(exc))]) from None
+    elif kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    elif not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ConfigError([FieldError(dotted, f"expected {kind.__name__}, got {value!r}")])
+    return replace(config, **{section: replace(getattr(config, section), **{name: value})})
+
+
+def apply_overrides(config: RunConfig, overrides: list[str]) -> RunConfig:
+    """Apply ``--set section.field=value`` strings; all bad ones are reported together."""
+    errors: list[FieldError] = []
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep:
+            errors.append(FieldError(item, "expected section.field=value, e.g. train.lr=3e-4"))
+            continue
+        try:
+            config = with_field(config, key.strip(), value)
+        except ConfigError as exc:
+            errors.extend(exc.errors)
+    if errors:
+        raise ConfigError(errors)
+    return config
+
+
+# --- TOML ----------------------------------------------------------------------------------
+
+def to_dict(config: RunConfig) -> dict[str, dict[str, Any]]:
+    return {name: dataclasses.asdict(getattr(config, name)) for name in SECTIONS}
+
+
+def from_dict(data: dict[str, Any], base: RunConfig | None = None) -> RunConfig:
+    """Build a config from nested plain data, on top of ``base``; unknown keys are errors."""
+    config = base or RunConfig()
+    errors: list[FieldError] = []
+    for section, values in data.items():
+        if section not in SECTIONS:
+            errors.append(FieldError(section, f"unknown section; expected {', '.join(SECTIONS)}"))
+            continue
+        if not isinstance(values, dict):
+            errors.append(FieldError(section, "expected a table of settings"))
+            continue
+        for name, value in values.items():
+            try:
+                config = with_field(config, f"{section}.{name}", value)
+            except ConfigError as exc:
+                errors.extend(exc.errors)
+    if errors:
+        raise ConfigError(errors)
+    return config
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+def dumps_toml(config: RunConfig) -> str:
+    lines: list[str] = []
+    for section, values in to_dict(config).items():
+        lines.append(f"[{section}]")
+        lines.extend(f"{name} = {_toml_value(value)}" for name, value in values.items())
+        lines.append("")
+    return "\n".join(lines)
+
+
+def loads_toml(text: str, source: str = "<config>", base: RunConfig | None = None) -> RunConfig:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([FieldError(source, f"not valid TOML ({exc}); fix the file or save it again from the workbench")]) from None
+    return from_dict(data, base)
+
+
+def load_toml(path: str | os.PathLike, base: RunConfig | None = None) -> RunConfig:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([FieldError(str(path), "config file not found; check the path")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([FieldError(str(path), f"cannot read the config file: {exc}")]) from None
+    return loads_toml(text, str(path), base)
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write via a temp file in the same folder and os.replace: a crash never leaves half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_toml(config: RunConfig, path: str | os.PathLike) -> None:
+    write_text_atomic(path, dumps_toml(config))
+
+
+# --- validation ----------------------------------------------------------------------------
+
+def _cuda_available() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return torch.cuda.is_available()
+
+
+def validate(config: RunConfig, train_size: int | None = None, check_device: bool = True) -> list[FieldError]:
+    """Every problem with ``config``, per field. Empty list means it can run.
+
+    ``train_size`` (when known) lets the batch size be checked against the data;
+    ``check_device=False`` skips importing torch (the TUI validates on each keystroke).
+    """
+    m, d, t = config.model, config.data, config.train
+    errors: list[FieldError] = []
+
+    def err(name: str, message: str) -> None:
+        errors.append(FieldError(name, message))
+
+    for section in (m, d, t):
+        prefix = next(k for k, v in SECTIONS.items() if isinstance(section, v))
+        for f in fields(section):
+            choices = f.metadata.get("choices")
+            value = getattr(section, f.name)
+            if choices and value not in choices:
+                err(f"{prefix}.{f.name}", f"{value!r} is not one of: {', '.join(choices)}")
+
+    for name in ("vocab_size", "emb_dim", "n_heads", "num_layers", "ff_dim"):
+        if getattr(m, name) < 1:
+            err(f"model.{name}", "must be a positive whole number")
+    if m.max_seq_len < 1:
+        err("model.max_seq_len", "must be at least 1")
+    if m.emb_dim >= 1 and m.n_heads >= 1 and m.emb_dim % m.n_heads:
+        err("model.emb_dim", f"{m.emb_dim} is not divisible by model.n_heads={m.n_heads}; "
+            f"each head gets emb_dim/n_heads dimensions (try {m.n_heads * max(1, round(m.emb_dim / m.n_heads))})")
+    if not (0.0 <= m.dropout < 1.0) or math.isnan(m.dropout):
+        err("model.dropout", "must be in [0, 1)")
+    if m.vocab_size < 5 and m.vocab_size >= 1:
+        err("model.vocab_size", "must be at least 5 (room for padding, unknown and special tokens)")
+
+    if d.source == "file" and not d.train_path:
+        err("data.train_path", "data.source is 'file' but no training file is given")
+    if not (0.0 < d.val_fraction < 1.0) or math.isnan(d.val_fraction):
+        err("data.val_fraction", "must be between 0 and 1 (exclusive)")
+    if d.source != "file":
+        if d.num_samples < 2:
+            err("data.num_samples", "must be at least 2")
+        if d.num_classes < 2:
+            err("data.num_classes", "must be at least 2 (one class leaves nothing to learn)")
+    if not d.tokenizer:
+        err("data.tokenizer", "must be 'wordpiece', 'word' or a local model folder")
+
+    if t.epochs < 1:
+        err("train.epochs", "must be at least 1")
+    if t.batch_size < 1:
+        err("train.batch_size", "must be at least 1")
+    elif train_size is not None and t.batch_size > train_size:
+        err("train.batch_size", f"{t.batch_size} is larger than the training set ({train_size} examples); lower it")
+    if math.isnan(t.lr) or math.isinf(t.lr) or t.lr <= 0:
+        err("train.lr", "must be a positive number, e.g. 1e-3")
+    if math.isnan(t.weight_decay) or t.weight_decay < 0:
+        err("train.weight_decay", "must be 0 or more")
+    if t.warmup_steps < 0:
+        err("train.warmup_steps", "must be 0 or more")
+    if math.isnan(t.grad_clip) or t.grad_clip < 0:
+        err("train.grad_clip", "must be 0 (off) or a positive norm, e.g. 1.0")
+    if t.early_stopping_patience < 0:
+        err("train.early_stopping_patience", "must be 0 (off) or more")
+    if t.log_every_steps < 1:
+        err("train.log_every_steps", "must be at least 1")
+    dev = t.device.strip().lower()
+    if dev in ("auto", "cpu"):
+        pass
+    elif dev == "cuda" or (dev.startswith("cuda:") and dev[5:].isdigit()):
+        if check_device and not _cuda_available():
+            err("train.device", "CUDA was asked for but no CUDA device is available; use 'auto' or 'cpu'")
+    else:
+        err("train.device", f"unknown device {t.device!r}; use 'auto', 'cpu', 'cuda' or 'cuda:N'")
+    return errors
+
+
+def check(config: RunConfig, train_size: int | None = None) -> RunConfig:
+    """Raise ConfigError with every problem, or return the config unchanged."""
+    errors = validate(config, train_size)
+    if errors:
+        raise ConfigError(errors)
+    return config

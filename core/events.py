@@ -1,0 +1,148 @@
+"""What the engine reports: frozen, past-tense events.
+
+The trainer hands each event to an injected callback. The TUI bridge, the session recorder and
+the headless printer are all consumers of this one stream, so every event is plain data
+(numbers, strings, lists) and round-trips through JSON with ``to_record``/``from_record``.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Callable, Union
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    config: dict[str, dict[str, Any]]  # core.config.to_dict(RunConfig)
+    device: str  # "cpu", "cuda:0 (NVIDIA H100)"
+    label_names: list[str]
+    num_train: int
+    num_val: int
+    total_epochs: int
+    steps_per_epoch: int
+    num_parameters: int
+    start_epoch: int = 0  # > 0 when resumed
+    data_summary: dict[str, Any] = field(default_factory=dict)  # source, paths, columns, tokenizer, lengths
+
+
+@dataclass(frozen=True)
+class StepLogged:
+    epoch: int  # 1-based
+    step: int  # global optimizer step, 1-based
+    total_steps: int
+    epoch_progress: float  # 0..1 within this epoch
+    loss: float  # mean training loss since the previous StepLogged
+    lr: float
+    samples_per_s: float
+    tokens_per_s: float  # real (non-padding) tokens per second
+    elapsed_s: float
+    eta_s: float
+    memory_bytes: int | None = None  # GPU memory allocated on CUDA; process RSS on CPU
+
+
+@dataclass(frozen=True)
+class EpochCompleted:
+    epoch: int  # 1-based
+    total_epochs: int
+    train_loss: float
+    val_loss: float
+    val_accuracy: float
+    elapsed_s: float
+    train_accuracy: float | None = None
+
+    def seed_line(self) -> str:
+        """The tutorial's line: ``Epoch 1/10, Train Loss: 0.6902, Val Loss: 0.6821, Val Accuracy: 0.5400``."""
+        return (
+            f"Epoch {self.epoch}/{self.total_epochs}, Train Loss: {self.train_loss:.4f}, "
+            f"Val Loss: {self.val_loss:.4f}, Val Accuracy: {self.val_accuracy:.4f}"
+        )
+
+
+@dataclass(frozen=True)
+class EvaluationReported:
+    label_names: list[str]
+    accuracy: float
+    precision: list[float]  # per class, in label_names order
+    recall: list[float]
+    f1: list[float]
+    support: list[int]
+    confusion: list[list[int]]  # confusion[true][predicted]
+    epoch: int = 0
+
+    def table(self) -> str:
+        """Per-class report and confusion matrix as plain text (the headless printer's and the TUI's)."""
+        width = max(9, *(len(n) for n in self.label_names)) + 2
+        lines = [f"{'class':<{width}}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}"]
+        for i, name in enumerate(self.label_names):
+            lines.append(
+                f"{name:<{width}}{self.precision[i]:>10.4f}{self.recall[i]:>10.4f}{self.f1[i]:>10.4f}{self.support[i]:>10d}"
+            )
+        lines.append(f"{'accuracy':<{width}}{'':>20}{self.accuracy:>10.4f}{sum(self.support):>10d}")
+        lines.append("")
+        lines.append("confusion (rows: true, columns: predicted)")
+        cell = max(7, *(len(n) + 1 for n in self.label_names), *(len(str(v)) + 1 for row in self.confusion for v in row))
+        lines.append(" " * width + "".join(f"{n:>{cell}}" for n in self.label_names))
+        for name, row in zip(self.label_names, self.confusion):
+            lines.append(f"{name:<{width}}" + "".join(f"{v:>{cell}d}" for v in row))
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class CheckpointSaved:
+    path: str  # folder of the checkpoint
+    kind: str  # "last" | "best" | "interrupt"
+    epoch: int
+    step: int
+    metric: float | None = None
+
+
+@dataclass(frozen=True)
+class TrainingFinished:
+    epochs_completed: int
+    elapsed_s: float
+    best_metric: float | None
+    best_epoch: int | None
+    reason: str = "completed"  # "completed" | "early_stopped"
+    checkpoint_dir: str | None = None
+
+
+@dataclass(frozen=True)
+class TrainingFailed:
+    message: str  # what happened, naming the step where it matters
+    hint: str = ""  # what to do about it
+    step: int | None = None
+    epoch: int | None = None
+
+
+@dataclass(frozen=True)
+class TrainingCancelled:
+    epoch: int
+    step: int
+    checkpoint_dir: str | None = None
+
+
+Event = Union[
+    RunStarted, StepLogged, EpochCompleted, EvaluationReported, CheckpointSaved,
+    TrainingFinished, TrainingFailed, TrainingCancelled,
+]
+EventCallback = Callable[[Event], None]
+
+EVENT_TYPES: dict[str, type] = {
+    cls.__name__: cls
+    for cls in (RunStarted, StepLogged, EpochCompleted, EvaluationReported, CheckpointSaved,
+                TrainingFinished, TrainingFailed, TrainingCancelled)
+}
+TERMINAL_EVENTS = (TrainingFinished, TrainingFailed, TrainingCancelled)
+
+
+def to_record(event: Event) -> dict[str, Any]:
+    """``{"type": "EpochCompleted", ...fields}``: plain data for JSON."""
+    return {"type": type(event).__name__, **dataclasses.asdict(event)}
+
+
+def from_record(record: dict[str, Any]) -> Event:
+    """Inverse of ``to_record``; KeyError for an unknown type, TypeError for wrong fields."""
+    data = dict(record)
+    cls = EVENT_TYPES[data.pop("type")]
+    names = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: v for k, v in data.items() if k in names})
