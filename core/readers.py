@@ -1,0 +1,217 @@
+"""Reading labelled text files: CSV, TSV and JSONL, chosen by extension.
+
+Every problem a user can cause (missing or empty file, bytes that are not UTF-8, a row with
+the wrong number of fields, a broken JSON line, no recognisable text or label column) becomes
+a ``UserError`` naming the file, the line and the fix.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.errors import UserError
+
+TEXT_COLUMNS = ("sentence", "text", "content", "sms", "review", "message", "document", "body",
+                "comment", "tweet", "utterance", "v2")
+LABEL_COLUMNS = ("label", "labels", "category", "class", "sentiment", "target", "polarity",
+                 "intent", "y", "v1")
+TSV_EXTENSIONS = (".tsv", ".txt", ".tab")
+CSV_EXTENSIONS = (".csv",)
+JSONL_EXTENSIONS = (".jsonl", ".ndjson", ".json")
+
+# SST-2-style texts can be long; the csv module's default field limit (128 KiB) is not a
+# format rule, and a clear per-row error beats "field larger than field limit".
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+
+@dataclass
+class Table:
+    """A file's text and label columns, with the 1-based line number of every row."""
+
+    path: str
+    columns: list[str]
+    text_column: str
+    label_column: str
+    texts: list[str]
+    labels: list[str]
+    lines: list[int]
+
+
+def _fail(path: Path, message: str, hint: str, line: int | None = None) -> UserError:
+    where = f"{path}, line {line}" if line is not None else str(path)
+    return UserError(f"{where}: {message}", hint)
+
+
+def _read_text(path: Path) -> str:
+    if not path.exists():
+        raise _fail(path, "file not found", "check the path (relative paths start at the current folder)")
+    if path.is_dir():
+        raise _fail(path, "is a folder, not a file", "point at a CSV, TSV or JSONL file")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise _fail(path, f"cannot read the file: {exc.strerror or exc}", "check its permissions") from None
+    try:
+        text = raw.decode("utf-8-sig")  # -sig: spreadsheet exports often start with a BOM
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise _fail(path, f"byte 0x{raw[exc.start]:02x} is not valid UTF-8",
+                    "re-save the file as UTF-8 (e.g. in a spreadsheet: Save As, CSV UTF-8)", line) from None
+    if not text.strip():
+        raise _fail(path, "the file is empty", "it needs a header row and at least one example per class")
+    return text
+
+
+def _format(path: Path) -> str:
+    ext = path.suffix.lower()
+    if ext in TSV_EXTENSIONS:
+        return "tsv"
+    if ext in CSV_EXTENSIONS:
+        return "csv"
+    if ext in JSONL_EXTENSIONS:
+        return "jsonl"
+    raise _fail(path, f"unknown file type {ext or '(no extension)'!r}",
+                "use .csv, .tsv (or .txt, tab-separated) or .jsonl")
+
+
+def detect_column(columns: list[str], wanted: str, known: tuple[str, ...], role: str, path: Path,
+                  setting: str) -> str:
+    """``wanted`` when given, else the first column whose name is a known ``role`` name."""
+    if wanted:
+        if wanted in columns:
+            return wanted
+        by_lower = {c.lower(): c for c in columns}
+        if wanted.lower() in by_lower:
+            return by_lower[wanted.lower()]
+        raise _fail(path, f"no column named {wanted!r} (columns found: {', '.join(map(repr, columns))})",
+                    f"set {setting} to one of the columns found")
+    by_lower = {c.strip().lower(): c for c in columns}
+    for name in known:
+        if name in by_lower:
+            return by_lower[name]
+    raise _fail(path, f"no recognisable {role} column (columns found: {', '.join(map(repr, columns))})",
+                f"set {setting} to the column that holds the {role}, e.g. --set {setting}={columns[0]!r}"
+                if columns else f"set {setting}")
+
+
+def _columns(path: Path, columns: list[str], text_column: str, label_column: str) -> tuple[str, str]:
+    text = detect_column(columns, text_column, TEXT_COLUMNS, "text", path, "data.text_column")
+    label = detect_column(columns, label_column, LABEL_COLUMNS, "label", path, "data.label_column")
+    if text == label:
+        raise _fail(path, f"the text and label columns are both {text!r}",
+                    "set data.text_column and data.label_column to different columns")
+    return text, label
+
+
+def _read_delimited(path: Path, text: str, delimiter: str, text_column: str, label_column: str) -> Table:
+    # TSV is read without quoting: SST-2-style texts contain bare " and ' characters.
+    quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=quoting, strict=True)
+    kind = "tab" if delimiter == "\t" else "comma"
+    try:
+        header = next(reader)
+        while not header:  # leading blank lines
+            header = next(reader)
+    except csv.Error as exc:
+        raise _fail(path, f"cannot parse the header: {exc}", "check the file's quoting", reader.line_num) from None
+    columns = [c.strip() for c in header]
+    text_name, label_name = _columns(path, columns, text_column, label_column)
+    ti, li = columns.index(text_name), columns.index(label_name)
+    n = len(columns)
+    texts: list[str] = []
+    labels: list[str] = []
+    lines: list[int] = []
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise _fail(path, f"cannot parse the row: {exc}",
+                        'put fields with commas, quotes or line breaks in double quotes ("" for a quote)',
+                        start) from None
+        if not row:
+            continue  # blank line
+        if len(row) != n:
+            raise _fail(path, f"expected {n} {kind}-separated fields (as in the header), got {len(row)}",
+                        "fix or remove that row" + (" (a stray tab inside a text?)" if delimiter == "\t" else
+                                                    '; quote fields that contain commas'), start)
+        texts.append(row[ti])
+        labels.append(row[li].strip())
+        lines.append(start)
+    return Table(str(path), columns, text_name, label_name, texts, labels, lines)
+
+
+def _json_value_to_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _read_jsonl(path: Path, text: str, text_column: str, label_column: str) -> Table:
+    records: list[tuple[int, dict]] = []
+    stripped = text.lstrip()
+    if stripped.startswith("["):  # a .json file holding one array of objects
+        try:
+            array = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise _fail(path, f"not valid JSON: {exc.msg}", "fix the file or write one JSON object per line",
+                        exc.lineno) from None
+        records = [(i + 1, obj) for i, obj in enumerate(array)]
+        line_word = "item"
+    else:
+        line_word = "line"
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise _fail(path, f"not valid JSON ({exc.msg} at column {exc.colno})",
+                            "each line must be one JSON object, e.g. {\"text\": \"...\", \"label\": \"pos\"}",
+                            number) from None
+            records.append((number, obj))
+    for number, obj in records:
+        if not isinstance(obj, dict):
+            raise _fail(path, f"{line_word} {number} is a JSON {type(obj).__name__}, not an object",
+                        "each example must be an object with a text and a label field")
+    if not records:
+        raise _fail(path, "the file has no examples", "add one JSON object per line")
+    columns = list(records[0][1].keys())
+    text_name, label_name = _columns(path, columns, text_column, label_column)
+    texts, labels, lines = [], [], []
+    for number, obj in records:
+        missing = [c for c in (text_name, label_name) if c not in obj]
+        if missing:
+            raise _fail(path, f"no {missing[0]!r} field (fields found: {', '.join(map(repr, obj))})",
+                        "every example needs the same text and label fields", number)
+        texts.append(_json_value_to_text(obj[text_name]))
+        labels.append(_json_value_to_text(obj[label_name]).strip())
+        lines.append(number)
+    return Table(str(path), columns, text_name, label_name, texts, labels, lines)
+
+
+def read_table(path: str | Path, text_column: str = "", label_column: str = "") -> Table:
+    """The text and label columns of a CSV, TSV or JSONL file (chosen by its extension)."""
+    path = Path(path).expanduser()
+    fmt = _format(path)
+    text = _read_text(path)
+    if fmt == "jsonl":
+        table = _read_jsonl(path, text, text_column, label_column)
+    else:
+        table = _read_delimited(path, text, "\t" if fmt == "tsv" else ",", text_column, label_column)
+    if not table.texts:
+        raise _fail(path, "the file has a header but no examples", "add at least one example per class")
+    for label, line in zip(table.labels, table.lines):
+        if not label:
+            raise _fail(path, f"empty label in column {table.label_column!r}", "give every example a label", line)
+    return table
