@@ -14,6 +14,7 @@ from core.errors import UserError
 
 COMMAND_MODULES = [
     "core.commands.train",
+    "core.commands.sessions",
 ]
 
 

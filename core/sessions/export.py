@@ -1,0 +1,51 @@
+"""A session's metrics as CSV, one row per logged step and per epoch, for plotting elsewhere."""
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+from typing import TextIO
+
+from core.config import write_text_atomic
+from core.sessions.reader import SessionLog
+
+COLUMNS = ["kind", "epoch", "step", "epoch_progress", "loss", "lr", "samples_per_s", "tokens_per_s",
+           "elapsed_s", "train_loss", "val_loss", "val_accuracy", "train_accuracy", "time"]
+_STEP_FIELDS = ("epoch", "step", "epoch_progress", "loss", "lr", "samples_per_s", "tokens_per_s", "elapsed_s")
+_EPOCH_FIELDS = ("epoch", "train_loss", "val_loss", "val_accuracy", "train_accuracy", "elapsed_s")
+
+
+def write_csv(log: SessionLog, out: TextIO) -> int:
+    """Stream the rows to ``out`` (file order); returns the number of data rows.
+
+    An epoch row carries the step of the last logged step before it, so both kinds sort on one axis.
+    """
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    rows = 0
+    last_step: object = ""
+    for _, r in log.records(only={"StepLogged", "EpochCompleted"}):
+        if r.get("type") == "StepLogged":
+            row = {k: r.get(k) for k in _STEP_FIELDS}
+            row["kind"] = "step"
+            last_step = r.get("step", "")
+        elif r.get("type") == "EpochCompleted":
+            row = {k: r.get(k) for k in _EPOCH_FIELDS}
+            row["kind"] = "epoch"
+            row["step"] = last_step
+        else:  # a damaged line of those types: reported by the reader, not a row
+            continue
+        row["time"] = r.get("ts")
+        writer.writerow(["" if row.get(c) is None else row.get(c) for c in COLUMNS])
+        rows += 1
+    return rows
+
+
+def export_csv(log: SessionLog, path: str | os.PathLike) -> int:
+    """Write the CSV atomically to ``path``; returns the number of data rows."""
+    import io
+
+    buffer = io.StringIO()
+    rows = write_csv(log, buffer)
+    write_text_atomic(Path(path), buffer.getvalue())
+    return rows
