@@ -1,0 +1,132 @@
+"""Loading models once and keeping them: a small cache keyed by (what, model, options).
+
+Every failure to load becomes a one-line ``UserError`` naming the model: not downloadable
+offline, not on the hub, needs trust_remote_code, unknown architecture, missing package.
+transformers' own progress bars and load reports are silenced: they would scribble over the
+terminal UI.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any, Callable
+
+from core.errors import UserError
+from core.pipelines.models import ModelRef, is_offline, offline_error
+
+# Loaded models are large: keep the few most recently used (a console session flips between
+# a handful of models; more would pin gigabytes).
+MAX_CACHED = 4
+
+_cache: OrderedDict[tuple, Any] = OrderedDict()
+_cache_lock = threading.Lock()
+_load_lock = threading.Lock()  # one load at a time: two threads never build the same model twice
+_quieted = False
+
+
+def quiet_transformers() -> None:
+    """Silence progress bars and load reports (they write to the terminal the UI owns)."""
+    global _quieted
+    if _quieted:
+        return
+    import transformers
+    from huggingface_hub.utils import disable_progress_bars
+
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+    disable_progress_bars()
+    # Exported workbench classifiers load through the Auto classes once registered.
+    import core.hf_classifier  # noqa: F401
+
+    _quieted = True
+
+
+def cached(key: tuple, build: Callable[[], Any]) -> Any:
+    """The object cached under key, built (once) on first use."""
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    with _load_lock:
+        with _cache_lock:
+            if key in _cache:
+                return _cache[key]
+        value = build()
+        with _cache_lock:
+            _cache[key] = value
+            while len(_cache) > MAX_CACHED:
+                _cache.popitem(last=False)
+        return value
+
+
+def clear_cache() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
+def device_for_pipelines() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def load_config(ref: ModelRef, trust_remote_code: bool):
+    """The model's config; refuses models that ship their own code unless trusted."""
+    quiet_transformers()
+    from transformers import AutoConfig
+
+    with translate_load_errors(ref, trust_remote_code):
+        config = AutoConfig.from_pretrained(ref.location, trust_remote_code=trust_remote_code)
+    if getattr(config, "auto_map", None) and not trust_remote_code:
+        raise remote_code_error(ref)
+    return config
+
+
+def remote_code_error(ref: ModelRef) -> UserError:
+    return UserError(
+        f"model {ref.name!r} needs trust_remote_code: it runs Python code shipped with the model",
+        "only if you trust its authors, ask for it explicitly (--trust-remote-code, or the console's trust option)",
+    )
+
+
+class translate_load_errors:
+    """Context manager: any exception while loading becomes a UserError naming the model."""
+
+    def __init__(self, ref: ModelRef, trust_remote_code: bool = False):
+        self.ref = ref
+        self.trust = trust_remote_code
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc is None or isinstance(exc, UserError) or not isinstance(exc, Exception):
+            return False
+        raise load_error(self.ref, exc) from exc
+
+
+def load_error(ref: ModelRef, exc: Exception) -> UserError:
+    text = str(exc)
+    lowered = text.lower()
+    kind = type(exc).__name__
+    if "trust_remote_code" in text:
+        return remote_code_error(ref)
+    if kind == "RepositoryNotFoundError" or "is not a valid model identifier" in lowered or "404" in text:
+        if not ref.is_local and (is_offline() or "offline" in lowered):
+            return offline_error(ref.name)
+        return UserError(f"model {ref.name!r} was not found on the Hugging Face hub",
+                         "check the id (owner/name), or give a local model folder")
+    network_words = ("couldn't connect", "connection", "offline", "timed out", "resolve", "network",
+                     "local_files_only", "cannot find the requested files", "localentrynotfound")
+    if not ref.is_local and (kind in ("LocalEntryNotFoundError", "OfflineModeIsEnabled")
+                             or any(word in lowered for word in network_words)):
+        return offline_error(ref.name)
+    if isinstance(exc, ImportError) or "requires the" in lowered and "library" in lowered:
+        first = text.strip().splitlines()[0] if text.strip() else kind
+        return UserError(f"model {ref.name!r} needs a package that is not installed: {first}",
+                         "install it with pip, then try again")
+    if "unrecognized" in lowered or "does not recognize this architecture" in lowered:
+        return UserError(f"model {ref.name!r} has an architecture this transformers version does not know",
+                         "upgrade transformers, or choose another model")
+    first = text.strip().splitlines()[0] if text.strip() else kind
+    return UserError(f"could not load model {ref.name!r}: {first}", "check that the folder or id is a complete model")
