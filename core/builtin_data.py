@@ -90,21 +90,19 @@ def _join(*parts: str) -> str:
     return " ".join(p for p in parts if p)
 
 
-def _sentiment_sentence(rng: random.Random, polarity: int | None) -> tuple[str, int | None]:
-    """One review sentence; ``polarity`` 1 positive, 0 negative, None neutral. Returns (text, label polarity)."""
+def _sentiment_clause(rng: random.Random, polarity: int | None) -> str:
+    """ "the plot was not good": ``polarity`` 1 positive, 0 negative, None neutral."""
     subject = rng.choice(SUBJECTS)
     if polarity is None:
         adjective, negated = rng.choice(NEUTRAL), False
     else:
         # Negation flips the meaning, so a bag of words alone can't get every sentence right.
         negated = rng.random() < 0.3
-        words = POSITIVE if polarity != negated else NEGATIVE
-        adjective = rng.choice(words)
-    # "felt never good" is not English; negated sentences keep to "was"/"is".
+        adjective = rng.choice(POSITIVE if polarity != negated else NEGATIVE)
+    # "felt never good" is not English; negated clauses keep to "was"/"is".
     verb = rng.choice(("was", "is") if negated else ("was", "is", "felt", "seemed"))
-    core = _join("the", subject, verb, rng.choice(NEGATORS) if negated else "",
+    return _join("the", subject, verb, rng.choice(NEGATORS) if negated else "",
                  "" if negated else rng.choice(INTENSIFIERS), adjective)
-    return _join(rng.choice(OPENERS), core, rng.choice(CLOSERS)), polarity
 
 
 def synthetic_data(num_samples: int, num_classes: int, seed: int) -> GeneratedData:
@@ -117,11 +115,11 @@ def synthetic_data(num_samples: int, num_classes: int, seed: int) -> GeneratedDa
         names = ["negative", "positive"] if num_classes == 2 else ["negative", "neutral", "positive"]
         for label in labels:
             polarity = None if names[label] == "neutral" else int(names[label] == "positive")
-            text, _ = _sentiment_sentence(rng, polarity)
+            clause = _sentiment_clause(rng, polarity)
             if rng.random() < 0.2:  # a neutral aside, so position alone doesn't give the answer
-                aside, _ = _sentiment_sentence(rng, None)
-                text = _join(aside, "and", text) if rng.random() < 0.5 else _join(text, "and", aside)
-            texts.append(text)
+                aside = _sentiment_clause(rng, None)
+                clause = _join(aside, "and", clause) if rng.random() < 0.5 else _join(clause, "and", aside)
+            texts.append(_join(rng.choice(OPENERS), clause, rng.choice(CLOSERS)))
         return GeneratedData(texts, labels, names)
     topics = _topics(num_classes, seed)
     for label in labels:
