@@ -1,0 +1,97 @@
+"""`twb sessions`, `twb sessions export-csv` and `show`: what a user sees on the terminal."""
+import argparse
+import csv
+import io
+import json
+
+import pytest
+
+from core import cli as core_cli
+from core.commands import sessions as sessions_command
+from core.sessions.listing import format_duration, list_sessions
+from core.sessions.synthetic import write_synthetic_session
+
+
+def twb(argv, capsys):
+    parser = argparse.ArgumentParser(prog="twb")
+    sessions_command.register(parser.add_subparsers(dest="command"))
+    code = core_cli.run_command(parser.parse_args(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture
+def three_sessions(tmp_path):
+    write_synthetic_session(tmp_path, "good run", epochs=3, end="finished")
+    write_synthetic_session(tmp_path, "broken", epochs=1, end="failed")
+    crashed = write_synthetic_session(tmp_path, "killed", epochs=2, end="none", close=False)
+    crashed.writer.close()
+    return tmp_path
+
+
+def test_listing_shows_name_start_status_epochs_best_accuracy_and_duration(three_sessions, capsys):
+    code, out, _ = twb(["sessions", "--dir", str(three_sessions)], capsys)
+    assert code == 0
+    header, *rows = out.strip().splitlines()
+    assert header.split()[:6] == ["NAME", "STARTED", "STATUS", "EPOCHS", "BEST", "VAL"]
+    by_name = {row.split()[0]: row for row in rows}
+    assert set(by_name) == {"good-run", "broken", "killed"}
+    assert "finished" in by_name["good-run"] and "3/3" in by_name["good-run"] and "0.9000" in by_name["good-run"]
+    assert "failed" in by_name["broken"]
+    assert "crashed" in by_name["killed"] and "2/2" in by_name["killed"]
+
+
+def test_listing_as_json_and_when_empty(three_sessions, tmp_path, capsys):
+    _, out, _ = twb(["sessions", "--dir", str(three_sessions), "--json"], capsys)
+    statuses = {s["name"]: s["status"] for s in json.loads(out)}
+    assert statuses == {"good-run": "finished", "broken": "failed", "killed": "crashed"}
+    _, out, _ = twb(["sessions", "--dir", str(tmp_path / "none")], capsys)
+    assert "no sessions under" in out and "--session" in out
+
+
+def test_an_unreadable_session_is_listed_with_its_reason(tmp_path):
+    folder = tmp_path / "20260101-000000-empty"
+    folder.mkdir()
+    (folder / "session.jsonl").write_bytes(b"")
+    (summary,) = list_sessions(tmp_path)
+    assert summary.status == "unreadable" and "empty" in summary.problems[0]
+
+
+def test_export_csv_writes_one_row_per_logged_step_and_epoch(tmp_path, capsys):
+    rec = write_synthetic_session(tmp_path, "plot me", epochs=2, steps_per_epoch=5, attention_every=3)
+    code, out, _ = twb(["sessions", "export-csv", "plot-me", "--dir", str(tmp_path)], capsys)
+    assert code == 0
+    path = rec.folder / "exports" / "metrics.csv"
+    assert f"wrote 12 rows to {path}" in out
+    rows = list(csv.DictReader(path.open()))
+    assert [r["kind"] for r in rows] == ["step"] * 5 + ["epoch"] + ["step"] * 5 + ["epoch"]
+    assert rows[0]["step"] == "1" and float(rows[0]["loss"]) == pytest.approx(1.0)
+    assert rows[5]["step"] == "5" and float(rows[5]["val_accuracy"]) == pytest.approx(0.7)
+    assert rows[5]["loss"] == ""
+
+
+def test_export_csv_to_stdout_and_to_a_chosen_file(tmp_path, capsys):
+    write_synthetic_session(tmp_path, "x", epochs=1, steps_per_epoch=2)
+    _, out, _ = twb(["sessions", "export-csv", "x", "--dir", str(tmp_path), "-o", "-"], capsys)
+    assert len(list(csv.reader(io.StringIO(out)))) == 1 + 3
+    target = tmp_path / "out" / "m.csv"
+    twb(["sessions", "--dir", str(tmp_path), "export-csv", "x", "-o", str(target)], capsys)
+    assert target.read_text().startswith("kind,epoch,step")
+
+
+def test_unknown_session_is_a_one_line_error_with_exit_code_2(tmp_path, capsys):
+    code, _, err = twb(["sessions", "export-csv", "ghost", "--dir", str(tmp_path)], capsys)
+    assert code == 2 and err.count("\n") == 1 and "no session 'ghost'" in err
+
+
+def test_show_lists_the_problems_of_a_session(tmp_path, capsys):
+    rec = write_synthetic_session(tmp_path, "torn", epochs=1, end="none", close=False)
+    rec.writer.close()
+    with open(rec.folder / "session.jsonl", "ab") as f:
+        f.write(b'{"seq":77,"ts"')
+    code, out, _ = twb(["sessions", "show", "torn", "--dir", str(tmp_path)], capsys)
+    assert code == 0 and "crashed" in out and "1 problem(s)" in out and "torn at byte offset" in out
+
+
+def test_durations_read_like_a_person_would_write_them():
+    assert [format_duration(s) for s in (None, 4, 75, 3725)] == ["-", "4s", "1m15s", "1h02m"]
