@@ -12,12 +12,22 @@ from core import cli as core_cli
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if not argv:  # the workbench; no command module is imported, so nothing heavy loads first
+        return open_workbench()
     parser = core_cli.build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "func", None):
         return core_cli.run_command(args)
-    parser.print_help()
-    return 0
+    return open_workbench()
+
+
+def open_workbench() -> int:
+    """`twb` alone: the terminal workbench (Textual loads here, torch only when needed)."""
+    from tui.app import create_app
+
+    app = create_app()
+    app.run()
+    return int(app.return_code or 0)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,179 @@
+"""Pane 3: the token-attention matrix viewer.
+
+Type a sentence (up/down offers earlier sentences and validation examples) and press Enter:
+a thread worker gets a model - a snapshot of the one being trained (``Trainer.snapshot()``,
+a CPU copy, so the run is not disturbed), a checkpoint folder, or a local Hugging Face model
+folder - and computes an ``AttentionView``. The heatmap shows it; the readout names the cell
+under the cursor and each query token's most attended tokens.
+
+torch is imported inside the worker, never when the pane is built.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Input, Static
+
+from core.errors import UserError
+from core.events import EpochCompleted, Event, TrainingFinished
+from tui.widgets.heatmap import AttentionHeatmap, matrix_for
+from tui.widgets.history_input import HistoryInput
+
+SnapshotProvider = Callable[[], Any]  # returns a ClassifierSnapshot or None
+PROMPT = ("Type a sentence and press Enter (up/down: earlier sentences and validation examples). "
+          "Heatmap keys: arrows move, l/L layer, h/H head, m mean of heads.")
+
+
+def top_tokens(view: Any, layer: int, head: int | None, query: int, k: int = 3) -> list[tuple[str, float]]:
+    """The ``k`` keys ``query`` attends to most (the engine's ``top_attended`` when available)."""
+    try:
+        from core.attention import top_attended
+    except ImportError:
+        row = matrix_for(view, layer, head)[query]
+        order = sorted(range(len(row)), key=lambda j: -float(row[j]))[:k]
+        return [(view.tokens[j], float(row[j])) for j in order]
+    return top_attended(view, layer, head, query, k)
+
+
+def compute_view(text: str, model_ref: str, snapshot: SnapshotProvider, cache: dict[str, Any]) -> Any:
+    """An AttentionView of ``text`` from the training model (empty ref), a checkpoint or an HF folder."""
+    from core.attention import attention_for_text
+
+    if not model_ref:
+        snap = snapshot()
+        if snap is None:
+            raise UserError("no model to look at yet",
+                            "start training (F6), or type a checkpoint folder or a local Hugging Face model folder in the model field")
+        return attention_for_text(snap.model, snap.encoder, text, snap.max_seq_len, snap.label_names)
+    path = Path(model_ref).expanduser()
+    if (path / "config.json").is_file():  # a Hugging Face model folder
+        from core.hf_attention import hf_attention
+        return hf_attention(model_ref, text)
+    loaded = cache.get(model_ref)
+    if loaded is None:
+        from core.checkpoint import load_classifier
+        loaded = cache[model_ref] = load_classifier(path)
+    return attention_for_text(loaded.model, loaded.encoder, text, loaded.max_seq_len, loaded.label_names)
+
+
+class AttentionPane(Vertical):
+    class ViewReady(Message):
+        def __init__(self, view: Any, text: str) -> None:
+            super().__init__()
+            self.view = view
+            self.text = text
+
+    class ViewFailed(Message):
+        def __init__(self, message: str) -> None:
+            super().__init__()
+            self.message = message
+
+    def __init__(self, snapshot: SnapshotProvider | None = None, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.border_title = "Attention"
+        self.snapshot = snapshot or (lambda: None)
+        self.text = ""  # the sentence on show
+        self.model_ref = ""
+        self.view: Any = None
+        self.error = ""
+        self._cache: dict[str, Any] = {}
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="input-row"):
+            yield HistoryInput(placeholder="sentence to inspect", id="attn-text", compact=True)
+            yield Input(placeholder="model: empty = the model being trained; or a checkpoint / HF folder",
+                        id="attn-model", compact=True)
+        yield Static(PROMPT, id="attn-readout")
+        with Horizontal(id="attn-body"):
+            yield AttentionHeatmap(id="heatmap")
+            with VerticalScroll(id="attn-top-scroll"):
+                yield Static("", id="attn-top")
+
+    def set_examples(self, texts: list[str]) -> None:
+        self.query_one("#attn-text", HistoryInput).examples = list(texts[:200])
+
+    # --- computing -----------------------------------------------------------------------
+
+    @on(Input.Submitted, "#attn-text, #attn-model")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        text_input = self.query_one("#attn-text", HistoryInput)
+        text = text_input.value.strip()
+        if not text:
+            self._show_error("type a sentence first")
+            return
+        text_input.remember(text)
+        self.show_text(text, self.query_one("#attn-model", Input).value.strip())
+
+    def show_text(self, text: str, model_ref: str = "") -> None:
+        self.text, self.model_ref = text, model_ref
+        self.query_one("#attn-readout", Static).update(f"computing attention for {text!r} ...")
+        self._compute(text, model_ref)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="attention")
+    def _compute(self, text: str, model_ref: str) -> None:
+        try:
+            view = compute_view(text, model_ref, self.snapshot, self._cache)
+        except UserError as exc:
+            self.post_message(self.ViewFailed(str(exc)))
+            return
+        except Exception as exc:  # noqa: BLE001 - shown in the pane; the app keeps running
+            self.post_message(self.ViewFailed(f"cannot compute attention: {type(exc).__name__}: {exc}"))
+            return
+        self.post_message(self.ViewReady(view, text))
+
+    def on_attention_pane_view_ready(self, message: ViewReady) -> None:
+        self.show_view(message.view)
+
+    def on_attention_pane_view_failed(self, message: ViewFailed) -> None:
+        self._show_error(message.message)
+
+    def _show_error(self, message: str) -> None:
+        self.error = message
+        self.query_one("#attn-readout", Static).update(message)
+
+    def show_view(self, view: Any) -> None:
+        """Display any AttentionView (workbench or Hugging Face model, causal or not)."""
+        self.view, self.error = view, ""
+        self.query_one(AttentionHeatmap).set_view(view)
+
+    # --- readout ---------------------------------------------------------------------------
+
+    @on(AttentionHeatmap.Changed)
+    def _heatmap_changed(self, event: AttentionHeatmap.Changed) -> None:
+        heat = event.heatmap
+        view = heat.view
+        if view is None:
+            return
+        head = f"mean of {heat.num_heads} heads" if heat.head_index is None else f"head {heat.head_index + 1}/{heat.num_heads}"
+        query, key = view.tokens[heat.row], view.tokens[heat.col]
+        value = heat.value_at_cursor()
+        if view.causal and heat.col > heat.row:
+            cell = f"{query!r} cannot attend to the later {key!r}"
+        else:
+            cell = f"{query!r} -> {key!r}: {value:.3f}"
+        prediction = ""
+        if view.prediction:
+            label, prob = max(view.prediction.items(), key=lambda kv: kv[1])
+            prediction = f" · predicts {label} ({prob:.2f})"
+        self.query_one("#attn-readout", Static).update(
+            f"{view.source} · layer {heat.layer_index + 1}/{heat.num_layers} · {head} · {cell}{prediction}"
+        )
+        lines = []
+        for q, token in enumerate(view.tokens):
+            top = ", ".join(f"{t} {w:.2f}" for t, w in top_tokens(view, heat.layer_index, heat.head_index, q))
+            marker = ">" if q == heat.row else " "
+            lines.append(f"{marker}{token[:12]:>12} -> {top}")
+        self.query_one("#attn-top", Static).update("\n".join(lines))
+
+    # --- events --------------------------------------------------------------------------
+
+    def apply_event(self, event: Event) -> None:
+        # Follow the training model: after each epoch, refresh the sentence on show.
+        if isinstance(event, (EpochCompleted, TrainingFinished)) and self.text and not self.model_ref:
+            self._compute(self.text, "")

@@ -1,0 +1,176 @@
+"""Pane 4: the pipeline prompt console.
+
+Pick a task and (optionally) a model, fill the task's extra inputs, type a prompt, Enter.
+The pipeline runs in a thread worker (a model load can take seconds; the UI keeps going) and
+the answer lands in the history. Up/down in the prompt walks through earlier prompts.
+Everything about tasks comes through ``tui.pipelines_adapter``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.suggester import SuggestFromList
+from textual.widgets import Checkbox, Input, Label, RichLog, Select, Static
+
+from core.errors import UserError
+from core.events import Event
+from tui import pipelines_adapter as pipelines
+from tui.widgets.history_input import HistoryInput
+
+
+class ConsolePane(Vertical):
+    class CatalogueLoaded(Message):
+        def __init__(self, tasks: list[str], models: list[str], reason: str | None) -> None:
+            super().__init__()
+            self.tasks, self.models, self.reason = tasks, models, reason
+
+    class ResultReady(Message):
+        def __init__(self, text: str, ok: bool) -> None:
+            super().__init__()
+            self.text, self.ok = text, ok
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.border_title = "Pipelines"
+        self.available = False
+        self.reason = "loading the pipeline catalogue ..."
+        self.task_name = ""
+        self.fields: list[pipelines.ParamField] = []
+        self.transcript: list[str] = []  # what the history shows, for tests and captures
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="input-row"):
+            yield Select([], prompt="task", id="console-task", compact=True)
+            yield Input(placeholder="model: empty = the task's default; or a local folder", id="console-model", compact=True)
+        yield Horizontal(id="console-params")
+        yield RichLog(id="console-history", wrap=True, markup=False, highlight=False, max_lines=1000)
+        with Horizontal(classes="input-row"):
+            yield Label("Prompt", id="console-label")
+            yield HistoryInput(placeholder="type and press Enter (up/down: history)", id="console-prompt", compact=True)
+        yield Static(self.reason, id="console-status")
+
+    def on_mount(self) -> None:
+        self._load_catalogue()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="console-catalogue")
+    def _load_catalogue(self) -> None:
+        reason = pipelines.unavailable_reason()
+        tasks = pipelines.task_names()
+        models = pipelines.local_models() if reason is None else []
+        self.post_message(self.CatalogueLoaded(tasks, models, reason))
+
+    def on_console_pane_catalogue_loaded(self, message: CatalogueLoaded) -> None:
+        self.available = message.reason is None
+        self.reason = message.reason or ""
+        select = self.query_one("#console-task", Select)
+        select.set_options([(t, t) for t in message.tasks])
+        if message.tasks:
+            select.value = message.tasks[0]
+        if message.models:
+            self.query_one("#console-model", Input).suggester = SuggestFromList(message.models, case_sensitive=False)
+        self._status(self.reason or f"{len(message.tasks)} tasks; {len(message.models)} local models found")
+
+    def _status(self, text: str) -> None:
+        self.query_one("#console-status", Static).update(text)
+
+    def _write(self, text: str) -> None:
+        self.transcript.append(text)
+        self.query_one("#console-history", RichLog).write(text)
+
+    # --- task fields -----------------------------------------------------------------------
+
+    @on(Select.Changed, "#console-task")
+    def _task_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        if event.value is Select.BLANK:
+            return
+        self.task_name = str(event.value)
+        self.fields = pipelines.param_fields(self.task_name)
+        self.query_one("#console-label", Label).update(pipelines.input_label(self.task_name))
+        box = self.query_one("#console-params", Horizontal)
+        box.remove_children()
+        widgets = []
+        for f in self.fields:
+            default = "" if f.default is None else (", ".join(f.default) if isinstance(f.default, (list, tuple)) else str(f.default))
+            widgets.append(Label(f.label + ("*" if f.required else "")))
+            if f.kind == "bool":
+                widgets.append(Checkbox("", value=bool(f.default), id=f"param-{f.name}", compact=True))
+            elif f.kind == "choice" and f.choices:
+                widgets.append(Select([(c, c) for c in f.choices], value=f.default if f.default in f.choices else f.choices[0],
+                                      allow_blank=False, id=f"param-{f.name}", compact=True))
+            else:
+                widgets.append(Input(default, placeholder=f.label + (" (required)" if f.required else ""),
+                                     id=f"param-{f.name}", compact=True, classes="-long" if f.kind == "longtext" else ""))
+        box.mount_all(widgets)
+        box.display = bool(widgets)
+        summary = pipelines.task_summary(self.task_name)
+        if self.available:
+            self._status(summary or self.task_name)
+
+    def on_descendant_focus(self, event) -> None:
+        wid = getattr(event.widget, "id", "") or ""
+        field = next((f for f in self.fields if f"param-{f.name}" == wid), None)
+        if field is not None:
+            self._status(f"{field.label}: {field.help}")
+
+    def _params(self) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        for f in self.fields:
+            widget = self.query_one(f"#param-{f.name}")
+            if isinstance(widget, Checkbox):
+                params[f.name] = widget.value
+            elif isinstance(widget, Select):
+                params[f.name] = widget.value
+            elif widget.value.strip():
+                params[f.name] = pipelines.parse_param(f, widget.value)
+        return params
+
+    # --- running -----------------------------------------------------------------------------
+
+    @on(Input.Submitted, "#console-prompt")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        prompt_input = self.query_one("#console-prompt", HistoryInput)
+        prompt = prompt_input.value.strip()
+        if not prompt:
+            return
+        prompt_input.remember(prompt)
+        prompt_input.value = ""
+        self.submit(prompt)
+
+    def submit(self, prompt: str) -> None:
+        self._write(f"> [{self.task_name or '?'}] {prompt}")
+        if not self.available:
+            self._write(self.reason or "pipelines not available")
+            return
+        try:
+            params = self._params()
+        except ValueError as exc:
+            self._write(f"error: {exc}")
+            return
+        model = self.query_one("#console-model", Input).value.strip()
+        self._status(f"running {self.task_name}{' on ' + model if model else ''} ...")
+        self._run(self.task_name, model, prompt, params)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="console-run")
+    def _run(self, task: str, model: str, prompt: str, params: dict[str, Any]) -> None:
+        try:
+            result = pipelines.run(task, model, prompt, params)
+        except UserError as exc:
+            self.post_message(self.ResultReady(f"error: {exc}", ok=False))
+            return
+        except Exception as exc:  # noqa: BLE001 - a failing model must not take the app down
+            self.post_message(self.ResultReady(f"error: {type(exc).__name__}: {exc}", ok=False))
+            return
+        self.post_message(self.ResultReady(pipelines.format_result(result), ok=True))
+
+    def on_console_pane_result_ready(self, message: ResultReady) -> None:
+        self._write(message.text)
+        self._status("done" if message.ok else "failed; see the history")
+
+    def apply_event(self, event: Event) -> None:
+        """The console does not follow training events (kept for a uniform pane interface)."""

@@ -1,0 +1,123 @@
+"""The console pane's only contact with ``core.pipelines``.
+
+Kept small and data-driven so the pipelines engine can grow tasks without touching the UI:
+a task's extra inputs (QA context, translation languages, generation length, top-k ...) come
+from ``core.pipelines.tasks.task_fields(task)`` and are rendered generically by the pane.
+Nothing here imports transformers; ``run`` is called from a worker thread.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ParamField:
+    """One extra input of a task, as the console renders it."""
+
+    name: str
+    label: str
+    kind: str  # "text" | "longtext" | "int" | "float" | "bool" | "list" | "choice"
+    default: Any = None
+    help: str = ""
+    required: bool = False
+    choices: tuple[str, ...] = ()
+
+
+def unavailable_reason() -> str | None:
+    """None when pipelines can run; otherwise why not, in one line."""
+    try:
+        from core.pipelines import TASKS, run_task  # noqa: F401
+    except ImportError as exc:
+        return f"pipelines not available ({exc}); the console will work once core.pipelines provides run_task and TASKS"
+    return None
+
+
+def task_names() -> list[str]:
+    try:
+        from core.pipelines.tasks import task_names as names
+        return list(names())
+    except ImportError:
+        try:
+            from core.pipelines import TASKS
+            return list(TASKS)
+        except ImportError:
+            return []
+
+
+def input_label(task: str) -> str:
+    try:
+        from core.pipelines.tasks import resolve_task
+        return resolve_task(task).spec.input_label
+    except Exception:  # noqa: BLE001 - an unknown task just gets the generic label
+        return "Prompt"
+
+
+def task_summary(task: str) -> str:
+    try:
+        from core.pipelines.tasks import resolve_task
+        return resolve_task(task).spec.summary
+    except Exception:  # noqa: BLE001
+        return ""
+
+
+def param_fields(task: str) -> list[ParamField]:
+    try:
+        from core.pipelines.tasks import task_fields
+        found = task_fields(task)
+    except Exception:  # noqa: BLE001 - no pipelines yet, or an unknown task: no extra inputs
+        return []
+    return [ParamField(f.name, f.label, f.kind, f.default, f.help, f.required, tuple(f.choices)) for f in found]
+
+
+def local_models() -> list[str]:
+    """Names/paths of models usable offline, for the model field's suggestions."""
+    try:
+        from core.pipelines import list_local_models
+        found = list_local_models()
+    except Exception:  # noqa: BLE001 - suggestions are a convenience
+        return []
+    return [m.name for m in found] + [m.path for m in found if m.path != m.name]
+
+
+def parse_param(field: ParamField, text: str) -> Any:
+    """A typed value from what the user typed; ValueError names the field and what it expects."""
+    text = text.strip()
+    if field.kind == "int":
+        try:
+            return int(text)
+        except ValueError:
+            raise ValueError(f"{field.label}: expected a whole number, got {text!r}") from None
+    if field.kind == "float":
+        try:
+            return float(text)
+        except ValueError:
+            raise ValueError(f"{field.label}: expected a number, got {text!r}") from None
+    if field.kind == "list":
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return text
+
+
+def run(task: str, model: str | None, prompt: str, params: dict[str, Any]) -> Any:
+    from core.pipelines import run_task
+    return run_task(task, model or None, prompt, params or None)
+
+
+def format_result(result: Any) -> str:
+    """Plain, readable text for the history: labels with scores, generated text, or JSON."""
+    if isinstance(result, list) and result and all(isinstance(r, dict) for r in result):
+        lines = []
+        for r in result:
+            if "label" in r and "score" in r:
+                lines.append(f"{r['label']}: {r['score']:.4f}")
+            elif "generated_text" in r or "translation_text" in r or "summary_text" in r:
+                lines.append(str(r.get("generated_text") or r.get("translation_text") or r.get("summary_text")))
+            elif "token_str" in r and "score" in r:
+                lines.append(f"{r['token_str']!r}: {r['score']:.4f}")
+            else:
+                lines.append(json.dumps(r, ensure_ascii=False, default=str))
+        return "\n".join(lines)
+    if isinstance(result, dict) and "answer" in result:
+        return f"{result['answer']} (score {result.get('score', 0):.4f})"
+    return json.dumps(result, ensure_ascii=False, indent=1, default=str)

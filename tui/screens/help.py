@@ -1,0 +1,58 @@
+"""F1 / ?: every key, and what each pane is for."""
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+PANES = """\
+PANES
+ Hyperparameters (F2)  The model, data and training settings, generated from the engine's
+                       config. Errors show under the field as you type; F6 is disabled until
+                       all fields are valid. The line at the bottom explains the focused
+                       setting. Presets fill every field ('seed' is the tutorial's setup).
+ Training (F3)         Progress of the epoch and the run with ETA and throughput, the
+                       tutorial's epoch lines, loss/accuracy curves, the final per-class
+                       report and confusion matrix; device and memory in the status line.
+ Attention (F4)        Type a sentence, Enter: the model's attention as a heatmap (queries
+                       are rows, keys columns). Works on a snapshot while training.
+ Pipelines (F5)        Pick a task and model, fill its inputs, type a prompt, Enter.
+"""
+
+WIDGET_KEYS = """\
+INSIDE A PANE
+ Tab / Shift+Tab       next / previous field
+ Up / Down             in a prompt: earlier entries (attention: also validation examples)
+ Heatmap: arrows       move the cursor cell; PgUp/PgDn/Home/End scroll long inputs
+ Heatmap: l / L        next / previous layer
+ Heatmap: h / H        next / previous head
+ Heatmap: m            mean over heads (press again for single heads)
+ Dialogs: y / n        answer a question; Escape cancels
+"""
+
+
+def global_keys(bindings) -> str:
+    lines = ["GLOBAL KEYS"]
+    for binding in bindings:
+        if binding.description:
+            lines.append(f" {binding.key_display or binding.key:<20}  {binding.description}")
+    lines.append(f" {'ctrl+p':<20}  command palette: every action by name")
+    return "\n".join(lines)
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,f1,q,question_mark", "close", "Close")]
+
+    def __init__(self, bindings) -> None:
+        super().__init__()
+        self.bindings = bindings
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-body"):
+            yield Static(global_keys(self.bindings) + "\n\n" + WIDGET_KEYS + "\n" + PANES, id="help-text")
+            yield Static("Escape closes this help.", id="help-hint")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

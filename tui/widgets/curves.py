@@ -1,0 +1,99 @@
+"""Loss and accuracy curves (train and validation) drawn in the terminal with plotext.
+
+Points arrive as often as the engine reports them, but the plots are rebuilt at most once per
+``REDRAW_INTERVAL`` seconds: building a plotext figure costs milliseconds of the UI thread,
+and a calm chart is easier to read than a flickering one.
+"""
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual_plotext import PlotextPlot
+
+REDRAW_INTERVAL = 1.0  # seconds
+
+
+class Curves(Vertical):
+    DEFAULT_CSS = """
+    Curves { height: 1fr; min-height: 8; }
+    Curves PlotextPlot { height: 1fr; min-height: 4; }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.step_x: list[float] = []  # fractional epochs
+        self.step_loss: list[float] = []
+        self.epochs: list[int] = []
+        self.train_loss: list[float] = []
+        self.val_loss: list[float] = []
+        self.train_acc: list[float] = []
+        self.val_acc: list[float] = []
+        self.redraws = 0
+        self._dirty = False
+
+    def compose(self) -> ComposeResult:
+        yield PlotextPlot(id="loss-plot")
+        yield PlotextPlot(id="acc-plot")
+
+    def on_mount(self) -> None:
+        self._draw()
+        self.set_interval(REDRAW_INTERVAL, self._redraw_if_dirty)
+
+    # --- data in -------------------------------------------------------------------------
+
+    def clear(self) -> None:
+        for series in (self.step_x, self.step_loss, self.epochs, self.train_loss, self.val_loss,
+                       self.train_acc, self.val_acc):
+            series.clear()
+        self.redraw()
+
+    def add_step(self, epoch_position: float, loss: float) -> None:
+        self.step_x.append(epoch_position)
+        self.step_loss.append(loss)
+        self._dirty = True
+
+    def add_epoch(self, epoch: int, train_loss: float, val_loss: float, val_acc: float,
+                  train_acc: float | None) -> None:
+        self.epochs.append(epoch)
+        self.train_loss.append(train_loss)
+        self.val_loss.append(val_loss)
+        self.val_acc.append(val_acc)
+        if train_acc is not None:
+            self.train_acc.append(train_acc)
+        self._dirty = True
+
+    # --- drawing -------------------------------------------------------------------------
+
+    def _redraw_if_dirty(self) -> None:
+        if self._dirty:
+            self.redraw()
+
+    def redraw(self) -> None:
+        self._dirty = False
+        self._draw()
+
+    def _draw(self) -> None:
+        loss = self.query_one("#loss-plot", PlotextPlot)
+        plt = loss.plt
+        plt.clear_data()
+        plt.clear_figure()
+        plt.title("loss")
+        if self.step_x:
+            plt.plot(self.step_x, self.step_loss, label="train (steps)", marker="dot")
+        if self.epochs:
+            plt.plot(self.epochs, self.train_loss, label="train", marker="hd")
+            plt.plot(self.epochs, self.val_loss, label="val", marker="hd")
+        loss.refresh()
+
+        acc = self.query_one("#acc-plot", PlotextPlot)
+        plt = acc.plt
+        plt.clear_data()
+        plt.clear_figure()
+        plt.title("accuracy")
+        if self.epochs:
+            if len(self.train_acc) == len(self.epochs):
+                plt.plot(self.epochs, self.train_acc, label="train", marker="hd")
+            plt.plot(self.epochs, self.val_acc, label="val", marker="hd")
+            plt.ylim(0, 1)
+        acc.refresh()
+        self.redraws += 1
