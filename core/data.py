@@ -75,10 +75,11 @@ def label_order(names: set[str]) -> list[str]:
 
 def _label_ids(table: Table, label_names: list[str], role: str) -> list[int]:
     index = {name: i for i, name in enumerate(label_names)}
+    # Few distinct raw labels, many rows: normalise each distinct one once.
+    by_raw = {raw: index.get(normalise_label(raw)) for raw in set(table.labels)}
     ids: list[int] = []
     for raw, line in zip(table.labels, table.lines):
-        name = normalise_label(raw)
-        i = index.get(name)
+        i = by_raw[raw]
         if i is None:
             raise UserError(
                 f"{table.path}, line {line}: label {raw!r} never appears in the {role}",
@@ -160,7 +161,7 @@ def _from_builtin(data_cfg: DataConfig, model_cfg: ModelConfig, seed: int) -> _R
 
 def _from_files(data_cfg: DataConfig, seed: int) -> _Raw:
     train = read_table(data_cfg.train_path, data_cfg.text_column, data_cfg.label_column)
-    label_names = label_order({normalise_label(x) for x in train.labels})
+    label_names = label_order({normalise_label(x) for x in set(train.labels)})
     if len(label_names) < 2:
         raise UserError(f"{train.path}: every example has the label {label_names[0]!r}",
                         "a classifier needs at least two classes; check data.label_column")
