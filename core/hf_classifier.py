@@ -25,8 +25,13 @@ class WorkbenchClassifierConfig(PretrainedConfig):
 
     def __init__(self, vocab_size: int = 8000, emb_dim: int = 128, n_heads: int = 4, num_layers: int = 2,
                  ff_dim: int = 256, max_seq_len: int = 64, dropout: float = 0.1, positional: str = "learned",
-                 pooling: str = "mean", **kwargs):
+                 pooling: str = "mean", pad_swap: int = 0, unk_id: int = 1, **kwargs):
         self.vocab_size = vocab_size
+        # The workbench encoder reads tokenizer id pad_swap as 0 (padding) and 0 as pad_swap;
+        # the model applies that swap so the tokenizer file stays the original one.
+        self.pad_swap = pad_swap
+        # What an empty text becomes (the workbench encodes it as one unknown token).
+        self.unk_id = unk_id
         self.emb_dim = emb_dim
         self.n_heads = n_heads
         self.num_layers = num_layers
@@ -39,9 +44,11 @@ class WorkbenchClassifierConfig(PretrainedConfig):
         super().__init__(**kwargs)
 
     @classmethod
-    def from_model_config(cls, cfg: ModelConfig, vocab_size: int, label_names: list[str]) -> "WorkbenchClassifierConfig":
+    def from_model_config(cls, cfg: ModelConfig, vocab_size: int, label_names: list[str],
+                          pad_swap: int = 0, unk_id: int = 1) -> "WorkbenchClassifierConfig":
         id2label = dict(enumerate(label_names))
         return cls(vocab_size=vocab_size, **{name: getattr(cfg, name) for name in _ARCH_FIELDS},
+                   pad_swap=pad_swap, unk_id=unk_id,
                    id2label=id2label, label2id={v: k for k, v in id2label.items()})
 
     def model_config(self) -> ModelConfig:
@@ -67,12 +74,28 @@ class WorkbenchForSequenceClassification(PreTrainedModel):
 
     def forward(self, input_ids=None, attention_mask=None, labels=None, token_type_ids=None,
                 output_attentions=None, return_dict=None, **kwargs):
-        mask = attention_mask.bool() if attention_mask is not None else None  # (B, T)
-        logits = self.workbench(input_ids, mask)  # (B, C)
+        ids, mask = self.workbench_inputs(input_ids, attention_mask)
+        logits = self.workbench(ids, mask)  # (B, C)
         loss = None
         if labels is not None:
             loss = torch.nn.functional.cross_entropy(logits, labels)
         return SequenceClassifierOutput(loss=loss, logits=logits)
+
+
+    def workbench_inputs(self, input_ids, attention_mask=None):
+        """Tokenizer ids (B, T) -> the ids and mask the workbench model saw in training."""
+        cfg = self.config
+        if attention_mask is None:
+            attention_mask = torch.ones_like(input_ids)
+        mask = attention_mask.bool()[:, : cfg.max_seq_len]  # (B, T), the encoder's truncation
+        ids = input_ids[:, : cfg.max_seq_len]
+        if cfg.pad_swap:
+            swapped = torch.where(ids == cfg.pad_swap, 0, torch.where(ids == 0, cfg.pad_swap, ids))
+            ids = torch.where(mask, swapped, 0)
+        if ids.shape[1] == 0:  # an empty text: one unknown token, as the workbench encodes it
+            ids = torch.full((ids.shape[0], 1), cfg.unk_id, dtype=ids.dtype, device=ids.device)
+            mask = torch.ones_like(ids, dtype=torch.bool)
+        return ids, mask
 
 
 def register() -> None:

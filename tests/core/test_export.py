@@ -1,0 +1,125 @@
+"""Export round trip: the exported folder predicts through transformers.pipeline exactly what
+the workbench predicts from the checkpoint."""
+import dataclasses
+import json
+
+import pytest
+
+from core.errors import UserError
+from hf_fixtures import shared_tiny_models
+
+TEXTS = [
+    "a wonderful , moving film",
+    "boring and far too long",
+    "I love this movie , it is great",
+    "terrible",
+    "an UNSEEN word : zyxwv !",
+    " ".join(["long"] * 40),  # longer than max_seq_len: both sides truncate the same way
+]
+
+
+@pytest.fixture(scope="session")
+def tiny(tmp_path_factory):
+    return shared_tiny_models(tmp_path_factory)
+
+
+@pytest.fixture(autouse=True)
+def private_data_dir(tmp_path, monkeypatch):
+    # The list of exported models lives in the user's data folder: keep tests out of it.
+    monkeypatch.setenv("TWB_DATA_DIR", str(tmp_path / "twb-data"))
+
+
+def make_checkpoint(folder, tokenizer="wordpiece", **model_overrides):
+    """A checkpoint written the way training writes it, with weights that give varied predictions."""
+    import torch
+
+    from core.checkpoint import save_checkpoint
+    from core.config import DataConfig, RunConfig, preset
+    from core.model import TransformerClassifier
+    from core.tokenization import build_encoder
+
+    base = preset("nano")
+    data = dataclasses.replace(base.data, tokenizer=tokenizer)
+    model_cfg = dataclasses.replace(base.model, **model_overrides)
+    encoder = build_encoder(data, model_cfg, [t for t in TEXTS] * 3 + ["the movie was great fun", "awful acting"])
+    model_cfg = dataclasses.replace(model_cfg, vocab_size=encoder.vocab_size)
+    torch.manual_seed(1)
+    model = TransformerClassifier(model_cfg, 3)
+    with torch.no_grad():
+        model.head.weight.mul_(40)  # untrained logits are nearly equal; spread them out
+    config = RunConfig(model=model_cfg, data=data, train=base.train)
+    save_checkpoint(folder, model, encoder, config, ["negative", "neutral", "positive"], {"epoch": 0, "step": 0})
+    return folder
+
+
+def assert_same_predictions(checkpoint, exported):
+    from transformers import pipeline
+
+    from core.checkpoint import load_classifier
+
+    ours = load_classifier(checkpoint).predict(TEXTS)
+    pipe = pipeline("text-classification", model=str(exported), device="cpu")
+    theirs = pipe(TEXTS, top_k=None)
+    for mine, hf in zip(ours, theirs):
+        scores = {item["label"]: item["score"] for item in hf}
+        assert hf[0]["label"] == mine["label"]
+        for label, p in mine["scores"].items():
+            assert scores[label] == pytest.approx(p, abs=1e-5)
+    assert len({m["label"] for m in ours}) > 1  # the comparison covers more than one label
+
+
+@pytest.mark.parametrize("overrides", [
+    {},
+    {"pooling": "cls", "positional": "sinusoidal"},
+])
+def test_exported_folder_predicts_like_the_workbench(tmp_path, overrides):
+    from core.export import export_checkpoint
+
+    checkpoint = make_checkpoint(tmp_path / "ckpt", **overrides)
+    out = export_checkpoint(checkpoint, tmp_path / "exported")
+    assert {"config.json", "model.safetensors", "tokenizer.json"} <= {p.name for p in out.iterdir()}
+    config = json.loads((out / "config.json").read_text())
+    assert config["id2label"] == {"0": "negative", "1": "neutral", "2": "positive"}
+    assert config["model_type"] == "twb-classifier"
+    assert_same_predictions(checkpoint, out)
+
+
+def test_export_with_a_pretrained_tokenizer_whose_pad_id_is_not_zero(tmp_path, tiny):
+    from core.export import export_checkpoint
+
+    # The tiny GPT-2 tokenizer has no pad token: the workbench gives padding a fresh id.
+    checkpoint = make_checkpoint(tmp_path / "ckpt", tokenizer=str(tiny["gpt2"]))
+    out = export_checkpoint(checkpoint, tmp_path / "exported")
+    assert_same_predictions(checkpoint, out)
+
+
+def test_exported_model_runs_in_the_console_and_is_listed(tmp_path):
+    from core.export import export_checkpoint
+    from core.pipelines import list_local_models, run_task
+
+    out = export_checkpoint(make_checkpoint(tmp_path / "ckpt"), tmp_path / "my-classifier")
+    result = run_task("text-classification", str(out), "a wonderful , moving film")
+    assert result[0]["label"] in {"negative", "neutral", "positive"}
+    listed = [m for m in list_local_models() if m.source == "exported"]
+    assert [(m.name, m.path) for m in listed] == [("my-classifier", str(out.resolve()))]
+
+
+def test_export_replaces_an_earlier_export_but_never_another_folder(tmp_path):
+    from core.export import export_checkpoint
+
+    checkpoint = make_checkpoint(tmp_path / "ckpt")
+    out = export_checkpoint(checkpoint, tmp_path / "exported")
+    export_checkpoint(checkpoint, out)  # again: replaced
+    other = tmp_path / "notes"
+    other.mkdir()
+    (other / "todo.txt").write_text("keep me")
+    with pytest.raises(UserError, match="not empty"):
+        export_checkpoint(checkpoint, other)
+    assert (other / "todo.txt").read_text() == "keep me"
+
+
+def test_export_of_a_missing_checkpoint_is_a_user_error(tmp_path):
+    from core.export import export_checkpoint
+
+    with pytest.raises(UserError, match="not found"):
+        export_checkpoint(tmp_path / "nope", tmp_path / "out")
