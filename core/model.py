@@ -48,8 +48,9 @@ class SelfAttention(nn.Module):
         """Project to per-head queries, keys and values, each (B, H, T, D)."""
         B, T, E = x.shape
         qkv = self.in_proj(x)  # (B, T, 3E)
-        qkv = qkv.view(B, T, 3, self.n_heads, self.head_dim).permute(2, 0, 3, 1, 4)  # (3, B, H, T, D)
-        return qkv[0], qkv[1], qkv[2]
+        # split (backward: one cat), not indexing (backward: three zero-filled copies of qkv)
+        q, k, v = (t.view(B, T, self.n_heads, self.head_dim).transpose(1, 2) for t in qkv.split(E, dim=-1))
+        return q, k, v
 
     def forward(self, x: Tensor, key_mask: Tensor | None, need_weights: bool = False) -> tuple[Tensor, Tensor | None]:
         """x (B, T, E); key_mask (B, T) bool, True = a real token that may be attended to.

@@ -144,3 +144,102 @@ def test_no_nan_when_a_text_has_no_real_token():
     out.sum().backward()
     assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
     assert torch.isfinite(model.attention_maps(ids, mask)).all()
+
+
+def test_weights_rebuild_the_attention_output_of_the_fast_path():
+    # The layer's own output comes from the fused kernel in forward(); rebuilding it from the
+    # weights attention_maps() returns proves those are the weights the model actually uses.
+    model = make_model(pooling="cls")
+    ids, mask = padded_batch(SEQS)
+    seen: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def keep(i):
+        def hook(module, args, output):
+            seen[i] = (args[0].detach(), output[0].detach())  # layer input (B, T', E), attention output
+        return hook
+
+    handles = [layer.self_attn.register_forward_hook(keep(i)) for i, layer in enumerate(model.layers)]
+    with torch.no_grad():
+        model(ids, mask)
+    for h in handles:
+        h.remove()
+    maps = model.attention_maps(ids, mask)  # (B, L, H, T', T')
+    real = torch.cat([torch.ones(len(SEQS), 1, dtype=torch.bool), mask], dim=1)  # (B, T')
+    for i, layer in enumerate(model.layers):
+        x, own_output = seen[i]
+        attn = layer.self_attn
+        with torch.no_grad():
+            _, _, v = attn.heads(x)  # (B, H, T', D)
+            heads = maps[:, i] @ v  # (B, H, T', D)
+            rebuilt = attn.out_proj(heads.transpose(1, 2).reshape(x.shape))  # (B, T', E)
+        torch.testing.assert_close(rebuilt[real], own_output[real], atol=1e-5, rtol=0)
+
+
+def test_encoder_layer_is_the_tutorials_block():
+    # Same parameters in nn.TransformerEncoderLayer (batch_first) give the same outputs: the
+    # block is the tutorial's (post-norm, ReLU), only faster and able to return its weights.
+    torch.manual_seed(0)
+    ours = EncoderLayer(16, 2, 32, dropout=0.0).eval()
+    ref = nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True).eval()
+    state = ours.state_dict()
+    state["self_attn.in_proj_weight"] = state.pop("self_attn.in_proj.weight")
+    state["self_attn.in_proj_bias"] = state.pop("self_attn.in_proj.bias")
+    ref.load_state_dict(state)
+    x = torch.randn(3, 5, 16)
+    mask = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [1, 1, 0, 0, 0]], dtype=torch.bool)
+    with torch.no_grad():
+        mine, _ = ours(x, mask)
+        theirs = ref(x, src_key_padding_mask=~mask)
+    torch.testing.assert_close(mine[mask], theirs[mask], atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("positional,pooling", MODES)
+def test_gradient_reaches_every_trained_part(positional, pooling):
+    model = make_model(positional=positional, pooling=pooling, dropout=0.1).train()
+    ids, mask = padded_batch(SEQS)
+    loss = nn.functional.cross_entropy(model(ids, mask), torch.tensor([0, 1, 2, 0]))
+    loss.backward()
+    for name, p in model.named_parameters():
+        assert p.grad is not None and torch.isfinite(p.grad).all(), name
+        assert p.grad.abs().sum() > 0, f"no gradient reaches {name}"
+    assert torch.all(model.embedding.weight.grad[0] == 0), "the padding embedding stays untrained"
+
+
+def test_dropout_is_off_in_eval_and_on_in_training():
+    model = make_model(dropout=0.3)
+    ids, mask = padded_batch(SEQS)
+    with torch.no_grad():
+        torch.testing.assert_close(model(ids, mask), model(ids, mask), atol=0, rtol=0)
+        model.train()
+        assert not torch.equal(model(ids, mask), model(ids, mask))
+
+
+def test_attention_maps_restore_training_mode_and_need_no_grad():
+    model = make_model().train()
+    ids, mask = padded_batch(SEQS)
+    maps = model.attention_maps(ids, mask)
+    assert model.training and not maps.requires_grad
+
+
+def test_longest_text_fits_in_both_pooling_modes_and_longer_is_refused():
+    for pooling in ("mean", "cls"):
+        model = make_model(pooling=pooling)
+        ids = torch.randint(1, 50, (2, 12))
+        assert model(ids, ids != 0).shape == (2, 3)
+        with pytest.raises(ValueError, match="max_seq_len=12"):
+            model(torch.randint(1, 50, (2, 13)))
+
+
+def test_vocab_size_argument_overrides_the_config():
+    model = TransformerClassifier(tiny_config(vocab_size=50), 2, vocab_size=300)
+    assert model.embedding.num_embeddings == 300
+    assert model(torch.tensor([[299, 5]])).shape == (1, 2)
+
+
+def test_sinusoidal_positions_are_fixed_and_not_saved():
+    model = make_model(positional="sinusoidal")
+    assert "positional_encoding" not in model.state_dict()
+    assert not any(n == "positional_encoding" for n, _ in model.named_parameters())
+    table = sinusoidal_table(4, 6)
+    torch.testing.assert_close(table[0], torch.tensor([0.0, 1.0, 0.0, 1.0, 0.0, 1.0]))
+    torch.testing.assert_close(table[1, 0], torch.sin(torch.tensor(1.0)))
