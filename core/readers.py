@@ -107,26 +107,16 @@ def _columns(path: Path, columns: list[str], text_column: str, label_column: str
     return text, label
 
 
-def _read_delimited(path: Path, text: str, delimiter: str, text_column: str, label_column: str) -> Table:
+def _delimited_rows(path: Path, text: str, delimiter: str) -> list[tuple[int, list[str]]]:
+    """(line number, fields) of every non-blank row, the header included; all rows equally wide."""
     # TSV is read without quoting: SST-2-style texts contain bare " and ' characters.
     quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=quoting, strict=True)
     kind = "tab" if delimiter == "\t" else "comma"
-    try:
-        header = next(reader)
-        while not header:  # leading blank lines
-            header = next(reader)
-    except csv.Error as exc:
-        raise _fail(path, f"cannot parse the header: {exc}", "check the file's quoting", reader.line_num) from None
-    columns = [c.strip() for c in header]
-    text_name, label_name = _columns(path, columns, text_column, label_column)
-    ti, li = columns.index(text_name), columns.index(label_name)
-    n = len(columns)
-    texts: list[str] = []
-    labels: list[str] = []
-    lines: list[int] = []
+    rows: list[tuple[int, list[str]]] = []
+    width = 0
     while True:
-        start = reader.line_num + 1
+        start = reader.line_num + 1  # a quoted field may span lines; its row starts here
         try:
             row = next(reader)
         except StopIteration:
@@ -137,13 +127,58 @@ def _read_delimited(path: Path, text: str, delimiter: str, text_column: str, lab
                         start) from None
         if not row:
             continue  # blank line
-        if len(row) != n:
-            raise _fail(path, f"expected {n} {kind}-separated fields (as in the header), got {len(row)}",
+        if not rows:
+            width = len(row)
+        elif len(row) != width:
+            raise _fail(path, f"expected {width} {kind}-separated fields (as in the first row), got {len(row)}",
                         "fix or remove that row" + (" (a stray tab inside a text?)" if delimiter == "\t" else
-                                                    '; quote fields that contain commas'), start)
-        texts.append(row[ti])
-        labels.append(row[li].strip())
-        lines.append(start)
+                                                    "; quote fields that contain commas"), start)
+        rows.append((start, row))
+    return rows
+
+
+def _headerless_columns(rows: list[tuple[int, list[str]]]) -> tuple[int, int] | None:
+    """(text index, label index) when the first row is data, not a header, else None.
+
+    Files like the SMS Spam Collection ("ham<TAB>Go until jurong point...") have no header.
+    The first row is data when one column holds few distinct values and the first row's value
+    there comes back in later rows (a header name would not); the text is the longest column.
+    """
+    if len(rows) < 3 or len(rows[0][1]) < 2:
+        return None
+    width = len(rows[0][1])
+    few = max(2, min(100, len(rows) // 5))
+    label_candidates = []
+    for j in range(width):
+        values = [row[j].strip() for _, row in rows]
+        distinct = set(values)
+        if 2 <= len(distinct) <= few and values[0] in values[1:]:
+            label_candidates.append((len(distinct), j))
+    if not label_candidates:
+        return None
+    label = min(label_candidates)[1]
+    mean_length = {j: sum(len(row[j]) for _, row in rows) / len(rows) for j in range(width) if j != label}
+    text = max(mean_length, key=mean_length.__getitem__)
+    return text, label
+
+
+def _read_delimited(path: Path, text: str, delimiter: str, text_column: str, label_column: str) -> Table:
+    rows = _delimited_rows(path, text, delimiter)
+    columns = [c.strip() for c in rows[0][1]]
+    try:
+        text_name, label_name = _columns(path, columns, text_column, label_column)
+        ti, li = columns.index(text_name), columns.index(label_name)
+        body = rows[1:]
+    except UserError:
+        found = None if (text_column or label_column) else _headerless_columns(rows)
+        if found is None:
+            raise
+        ti, li = found
+        columns = [f"column {j + 1}" for j in range(len(columns))]
+        text_name, label_name, body = columns[ti], columns[li], rows
+    texts = [row[ti] for _, row in body]
+    labels = [row[li].strip() for _, row in body]
+    lines = [line for line, _ in body]
     return Table(str(path), columns, text_name, label_name, texts, labels, lines)
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from core.config import DataConfig, ModelConfig
 from core.data import label_order, prepare_data, stratified_split
+from core.errors import UserError
 from tests.conftest import SST2_DIR
 
 MODEL = ModelConfig(vocab_size=200, max_seq_len=16)
@@ -148,3 +149,23 @@ def test_sst2_prepares_in_seconds():
     assert data.encoder.vocab_size == 8000
     # A few seconds on one core; generous for shared test machines.
     assert seconds < 30, f"SST-2 took {seconds:.1f}s to prepare"
+
+
+def test_headerless_file_like_the_sms_spam_collection(tmp_path):
+    path = tmp_path / "SMSSpamCollection.txt"
+    rows = [f"{'spam' if i % 5 == 0 else 'ham'}\tmessage number {i} with some words" for i in range(30)]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    data = prepare_data(_file_cfg(path), MODEL, seed=0)
+    assert data.label_names == ["ham", "spam"]
+    assert len(data.train) + len(data.val) == 30  # the first line is an example, not a header
+    assert data.summary["text_column"] == "column 2" and data.summary["label_column"] == "column 1"
+
+
+def test_header_with_unknown_names_is_not_mistaken_for_data(tmp_path):
+    path = tmp_path / "named.csv"
+    path.write_text("words,verdict\n" + "".join(f"text {i},{'yes' if i % 2 else 'no'}\n" for i in range(20)),
+                    encoding="utf-8")
+    with pytest.raises(UserError, match="'words', 'verdict'"):
+        prepare_data(_file_cfg(path), MODEL, seed=0)
+    data = prepare_data(_file_cfg(path, text_column="words", label_column="verdict"), MODEL, seed=0)
+    assert data.label_names == ["no", "yes"] and len(data.train) + len(data.val) == 20
