@@ -15,6 +15,8 @@ from core.errors import UserError
 COMMAND_MODULES = [
     "core.commands.train",
     "core.commands.sessions",
+    "core.commands.pipeline",
+    "core.commands.export",
 ]
 
 
