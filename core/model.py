@@ -181,21 +181,26 @@ class TransformerClassifier(nn.Module):
         return self.head(self.head_dropout(self._pool(x, mask)))  # (B, C)
 
     @torch.no_grad()
-    def attention_maps(self, input_ids: Tensor, attention_mask: Tensor | None = None) -> Tensor:
-        """The weights each layer used, (B, L, H, T', T'), computed in eval mode.
+    def logits_and_attention(self, input_ids: Tensor, attention_mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """Logits (B, C) and the weights each layer used (B, L, H, T', T'), from one eval pass.
 
-        T' = T + 1 with cls pooling ([CLS] first). Padding keys have weight exactly 0; rows of
-        padding queries are zeroed (they are never shown). The model's train/eval mode is
-        restored afterwards.
+        One pass, so a shown prediction always comes from the shown weights. T' = T + 1 with cls
+        pooling ([CLS] first). Padding keys have weight exactly 0; rows of padding queries are
+        zeroed (they are never shown). The model's train/eval mode is restored afterwards.
         """
         was_training = self.training
         self.eval()
         try:
-            _, mask, weights = self._encode(input_ids, attention_mask, need_weights=True)
+            x, mask, weights = self._encode(input_ids, attention_mask, need_weights=True)
+            logits = self.head(self._pool(x, mask))  # (B, C)
         finally:
             self.train(was_training)
         maps = torch.stack(weights, dim=1)  # (B, L, H, T', T')
-        return maps * mask[:, None, None, :, None].to(maps.dtype)  # zero padding-query rows
+        return logits, maps * mask[:, None, None, :, None].to(maps.dtype)  # zero padding-query rows
+
+    def attention_maps(self, input_ids: Tensor, attention_mask: Tensor | None = None) -> Tensor:
+        """The weights each layer used, (B, L, H, T', T'), computed in eval mode without grad."""
+        return self.logits_and_attention(input_ids, attention_mask)[1]
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())

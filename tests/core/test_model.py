@@ -243,3 +243,12 @@ def test_sinusoidal_positions_are_fixed_and_not_saved():
     table = sinusoidal_table(4, 6)
     torch.testing.assert_close(table[0], torch.tensor([0.0, 1.0, 0.0, 1.0, 0.0, 1.0]))
     torch.testing.assert_close(table[1, 0], torch.sin(torch.tensor(1.0)))
+
+
+def test_logits_from_the_weights_path_match_the_fast_path():
+    model = make_model(pooling="cls", positional="sinusoidal")
+    ids, mask = padded_batch(SEQS)
+    logits, maps = model.logits_and_attention(ids, mask)
+    with torch.no_grad():
+        torch.testing.assert_close(logits, model(ids, mask), atol=1e-5, rtol=0)
+    torch.testing.assert_close(maps, model.attention_maps(ids, mask), atol=0, rtol=0)
