@@ -147,3 +147,35 @@ def test_pretrained_without_pad_token_gets_a_fresh_id(tmp_path):
     ids = enc.encode("the movie was wonderful")
     assert ids and 0 not in ids and max(ids) < enc.vocab_size
     assert "".join(enc.id_to_token(i) for i in ids).replace("Ġ", " ") == "the movie was wonderful"
+
+
+def test_pretrained_tokenizer_settings_for_padding_and_truncation_are_ignored():
+    # MiniLM's tokenizer.json pads and truncates to 128; the encoder must do neither.
+    enc = _build(str(_minilm_folder()))
+    assert len(enc.encode("word " * 300)) == 300
+    assert enc.encode_batch(["a", "a b c"]) == [enc.encode("a"), enc.encode("a b c")]
+
+
+def test_pretrained_folder_with_only_a_vocab_file_is_converted(tmp_path):
+    import shutil
+
+    source = _minilm_folder()
+    folder = tmp_path / "vocab-only"
+    folder.mkdir()
+    for name in ("vocab.txt", "tokenizer_config.json", "special_tokens_map.json", "config.json"):
+        shutil.copy(source / name, folder / name)
+    enc = _build(str(folder))
+    assert enc.kind == "pretrained" and enc.vocab_size == 30522
+    assert [enc.id_to_token(i) for i in enc.encode("Hello, World")] == ["hello", ",", "world"]
+
+
+def test_word_vocabulary_breaks_frequency_ties_the_same_way_every_run():
+    import subprocess
+    import sys
+
+    code = ("from core.config import DataConfig, ModelConfig;from core.tokenization import build_encoder;"
+            "e=build_encoder(DataConfig(tokenizer='word'),ModelConfig(vocab_size=12),"
+            "[' '.join(f'w{i}' for i in range(40))]);print([e.id_to_token(i) for i in range(12)])")
+    runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+            for _ in range(2)}
+    assert len(runs) == 1
