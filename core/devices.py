@@ -1,6 +1,7 @@
 """Where training runs: picking the device, naming it, and measuring its memory."""
 from __future__ import annotations
 
+import math
 import os
 import resource
 
@@ -26,19 +27,32 @@ def describe_device(device: torch.device) -> str:
     return f"cpu ({torch.get_num_threads()} threads)"
 
 
-def configure_threads() -> int:
-    """Use every core this process may run on, unless the user pinned a number.
+def available_cores() -> int:
+    """Cores this process may use: its CPU affinity, further capped by a cgroup CPU quota."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    try:
+        with open("/sys/fs/cgroup/cpu.max", encoding="ascii") as f:
+            quota, period = f.read().split()[:2]
+        if quota != "max":
+            cores = min(cores, max(1, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, cores)
 
-    torch defaults to the machine's physical core count, which over-subscribes a container or
-    a taskset limited to fewer cores; OMP_NUM_THREADS set by the user always wins.
+
+def configure_threads() -> int:
+    """Never run more torch threads than the cores this process may use.
+
+    torch starts with the machine's physical core count, which over-subscribes a container or
+    a taskset limited to fewer cores (threads then spin waiting for each other). Only lowers the
+    count: a number the user or the caller chose (OMP_NUM_THREADS, torch.set_num_threads) stays.
     """
-    if not os.environ.get("OMP_NUM_THREADS"):
-        try:
-            available = len(os.sched_getaffinity(0))
-        except (AttributeError, OSError):
-            available = os.cpu_count() or 1
-        if available != torch.get_num_threads():
-            torch.set_num_threads(max(1, available))
+    cores = available_cores()
+    if torch.get_num_threads() > cores:
+        torch.set_num_threads(cores)
     return torch.get_num_threads()
 
 
