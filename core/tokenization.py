@@ -102,7 +102,7 @@ def load_encoder(folder: str | Path) -> TextEncoder:
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         tokenizer = Tokenizer.from_file(str(tok_path))
-    except (OSError, ValueError, Exception) as exc:  # tokenizers raises a plain Exception
+    except Exception as exc:  # OSError, bad JSON, or the plain Exception tokenizers raises
         raise UserError(f"cannot read the tokenizer in {folder}: {exc}",
                         "the checkpoint is damaged; save it again") from None
     return TextEncoder(tokenizer, meta.get("kind", "wordpiece"), meta)
@@ -131,12 +131,27 @@ def _normalizer(lowercase: bool) -> Any:
 def _train_wordpiece(texts: list[str], vocab_size: int, lowercase: bool) -> TextEncoder:
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
-    tok = Tokenizer(models.WordPiece(unk_token=UNK))
-    tok.normalizer = _normalizer(lowercase)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok.decoder = decoders.WordPiece()
-    trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=[PAD, UNK], show_progress=False)
-    tok.train_from_iterator(texts, trainer, length=len(texts))
+    def train(limit_alphabet: int | None) -> Any:
+        tok = Tokenizer(models.WordPiece(unk_token=UNK))
+        tok.normalizer = _normalizer(lowercase)
+        tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+        tok.decoder = decoders.WordPiece()
+        options: dict[str, Any] = {} if limit_alphabet is None else {"limit_alphabet": limit_alphabet}
+        trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=[PAD, UNK],
+                                            show_progress=False, **options)
+        tok.train_from_iterator(texts, trainer, length=len(texts))
+        return tok
+
+    tok = train(None)
+    # The trainer keeps every character it saw (and its "##" form) even past vocab_size; ids
+    # beyond the embedding table would crash the model, so keep only the commonest characters.
+    limit = max(1, (vocab_size - 2) // 2)
+    while tok.get_vocab_size() > vocab_size and limit >= 1:
+        tok = train(limit)
+        limit //= 2
+    if tok.get_vocab_size() > vocab_size:
+        raise UserError(f"model.vocab_size {vocab_size} is too small for a WordPiece vocabulary",
+                        "raise model.vocab_size (e.g. 1000) or use data.tokenizer=word")
     return TextEncoder(tok, "wordpiece", {"lowercase": lowercase, "unk_id": 1})
 
 

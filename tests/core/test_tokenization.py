@@ -179,3 +179,11 @@ def test_word_vocabulary_breaks_frequency_ties_the_same_way_every_run():
     runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
             for _ in range(2)}
     assert len(runs) == 1
+
+
+@pytest.mark.parametrize("vocab_size", [5, 10, 40])
+def test_wordpiece_never_exceeds_a_small_vocab_size_even_with_many_characters(vocab_size):
+    texts = ["abcdefghijklmnopqrstuvwxyz 0123456789 ÀÉÎÕÜ !?;:", "the movie was great"] * 3
+    enc = _build("wordpiece", vocab_size=vocab_size, texts=texts)
+    assert enc.vocab_size <= vocab_size
+    assert max(max(ids) for ids in enc.encode_batch(texts + ["zebra ☃"]) if ids) < vocab_size
