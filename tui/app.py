@@ -22,7 +22,7 @@ from textual.worker import Worker, WorkerState
 
 from core.config import ConfigError, PRESETS, RunConfig, load_toml, save_toml
 from core.events import TERMINAL_EVENTS, Event, RunStarted
-from tui.bridge import EngineEvent, event_poster
+from tui.bridge import EngineEvent, StepProgress, event_poster
 from tui.panes.attention import AttentionPane
 from tui.panes.console import ConsolePane
 from tui.panes.hyperparams import HyperparamsPane
@@ -151,6 +151,10 @@ class WorkbenchApp(App):
     def on_engine_event(self, message: EngineEvent) -> None:
         self.feed(message.event)
 
+    def on_step_progress(self, message: StepProgress) -> None:
+        # Textual picks handlers by the message's own class name, so the subclass needs its own.
+        self.feed(message.event)
+
     def feed(self, event: Event) -> None:
         """Hand one engine event to every pane (live training, or a replayed session)."""
         self.events_seen += 1
@@ -159,7 +163,7 @@ class WorkbenchApp(App):
         if isinstance(event, RunStarted):
             self._offer_validation_examples()
         if isinstance(event, TERMINAL_EVENTS):
-            self.refresh_bindings()
+            self._refresh_footer()
 
     def feed_all(self, events: Iterable[Event]) -> None:
         for event in events:
@@ -182,6 +186,11 @@ class WorkbenchApp(App):
     def training(self) -> bool:
         return self.training_worker is not None and self.training_worker.state in (WorkerState.PENDING, WorkerState.RUNNING)
 
+    def _refresh_footer(self) -> None:
+        # Messages still queued while the app shuts down find no screen left to refresh.
+        if self.is_running and self._screen_stack:
+            self.refresh_bindings()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Start/resume and cancel take turns in the footer; start shows disabled while the form is invalid.
         if action == "start_training":
@@ -195,7 +204,7 @@ class WorkbenchApp(App):
     @on(HyperparamsPane.ConfigChanged)
     def _config_changed(self, message: HyperparamsPane.ConfigChanged) -> None:
         self.config_valid = message.valid
-        self.refresh_bindings()
+        self._refresh_footer()
 
     @on(HyperparamsPane.StartRequested)
     def _start_from_form(self) -> None:
@@ -231,7 +240,7 @@ class WorkbenchApp(App):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker is self.training_worker:
-            self.refresh_bindings()
+            self._refresh_footer()
             if event.state == WorkerState.ERROR:
                 self.log_pane.note(f"Training worker failed: {event.worker.error}")
 

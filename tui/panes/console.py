@@ -86,7 +86,7 @@ class ConsolePane(Vertical):
     @on(Select.Changed, "#console-task")
     def _task_changed(self, event: Select.Changed) -> None:
         event.stop()
-        if event.value is Select.BLANK:
+        if event.value is Select.NULL:
             return
         self.task_name = str(event.value)
         self.fields = pipelines.param_fields(self.task_name)

@@ -93,7 +93,7 @@ class HyperparamsPane(Vertical):
         with Horizontal(classes="field-row"):
             yield Label("preset", classes="field-name")
             options = [(name, name) for name in PRESETS]
-            yield Select(options, value=self._matching_preset() or Select.BLANK, prompt="(custom)", id="preset",
+            yield Select(options, value=self._matching_preset() or Select.NULL, prompt="(custom)", id="preset",
                          classes="field-editor", compact=True)
         with VerticalScroll(id="form"):
             section = ""
@@ -143,7 +143,7 @@ class HyperparamsPane(Vertical):
     def _select_changed(self, event: Select.Changed) -> None:
         event.stop()
         spec = self._spec_for(event.select)
-        if spec and event.value is not Select.BLANK:
+        if spec and event.value is not Select.NULL:
             self._set_field(spec.dotted, str(event.value))
 
     @on(Checkbox.Changed, ".field-editor")
@@ -155,7 +155,7 @@ class HyperparamsPane(Vertical):
     @on(Select.Changed, "#preset")
     def _preset_chosen(self, event: Select.Changed) -> None:
         event.stop()
-        if event.value is not Select.BLANK and PRESETS.get(str(event.value)) != self.config:
+        if event.value is not Select.NULL and PRESETS.get(str(event.value)) != self.config:
             self.set_config(PRESETS[str(event.value)])
 
     @on(Button.Pressed, "#start")
@@ -205,7 +205,7 @@ class HyperparamsPane(Vertical):
             status.update("ready")
         preset = self.query_one("#preset", Select)
         with self.prevent(Select.Changed):
-            preset.value = self._matching_preset() or Select.BLANK
+            preset.value = self._matching_preset() or Select.NULL
         self.post_message(self.ConfigChanged(self.config, dict(errors)))
 
     def _matching_preset(self) -> str | None:

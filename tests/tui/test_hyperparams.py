@@ -1,0 +1,75 @@
+"""The hyperparameter form: live per-field validation, presets, help line, TOML save/load."""
+from core.config import PRESETS, load_toml
+from textual.widgets import Button, Input, Static
+
+from tui.app import create_app
+
+
+def field_error(app, dotted: str) -> str:
+    return str(app.query_one("#f-" + dotted.replace(".", "-") + "-error", Static).render())
+
+
+async def type_into(pilot, selector: str, text: str) -> None:
+    widget = pilot.app.query_one(selector, Input)
+    widget.focus()
+    widget.value = ""
+    await pilot.press(*text)
+    await pilot.pause()
+
+
+async def test_invalid_value_shows_engine_message_and_disables_start(scripted):
+    app = create_app(PRESETS["nano"], trainer_factory=scripted, install_signal_handlers=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_into(pilot, "#f-model-emb_dim", "15")  # nano has 2 heads
+        assert "not divisible by model.n_heads=2" in field_error(app, "model.emb_dim")
+        assert app.query_one("#start", Button).disabled
+        await pilot.press("f6")
+        await app.workers.wait_for_complete()
+        assert app.training_worker is None and not scripted.instances
+        await type_into(pilot, "#f-model-emb_dim", "16")
+        assert field_error(app, "model.emb_dim") == ""
+        assert not app.query_one("#start", Button).disabled
+
+
+async def test_unparsable_value_is_reported_under_its_field():
+    app = create_app(PRESETS["nano"], install_signal_handlers=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_into(pilot, "#f-train-lr", "fast")
+        assert "expected a number" in field_error(app, "train.lr")
+        assert "train.lr" in app.form.errors
+        await type_into(pilot, "#f-train-lr", "3e-4")
+        assert app.form.config.train.lr == 3e-4 and not app.form.errors
+
+
+async def test_focused_field_explains_itself():
+    app = create_app(install_signal_handlers=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.query_one("#f-model-n_heads").focus()
+        await pilot.pause()
+        assert "Attention heads" in str(app.query_one("#field-help", Static).render())
+
+
+async def test_choosing_a_preset_fills_every_field():
+    app = create_app(PRESETS["nano"], install_signal_handlers=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.query_one("#preset").value = "seed"
+        await pilot.pause()
+        assert app.form.config == PRESETS["seed"]
+        assert app.query_one("#f-model-max_seq_len", Input).value == "10"
+        assert app.query_one("#f-data-source").value == "random"
+
+
+async def test_config_saves_to_and_loads_from_toml(tmp_path):
+    path = tmp_path / "run.toml"
+    app = create_app(PRESETS["nano"], install_signal_handlers=False, config_path=str(path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_into(pilot, "#f-train-epochs", "7")
+        await pilot.press("ctrl+s")
+        await pilot.press("enter")
+        assert load_toml(path).train.epochs == 7
+        await type_into(pilot, "#f-train-epochs", "3")
+        await pilot.press("ctrl+o")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.form.config.train.epochs == 7
+        assert app.query_one("#f-train-epochs", Input).value == "7"
