@@ -136,10 +136,25 @@ def resolve_checkpoint(folder: str | os.PathLike) -> Path:
         return backup
     if not path.exists():
         raise UserError(f"checkpoint folder {str(path)!r} not found", "check the path (a run's out dir holds best/ and last/)")
-    if (path / "last" / STATE_FILE).is_file():
-        return path / "last"
+    latest = _latest_in_run_folder(path)
+    if latest is not None:
+        return latest
     raise UserError(f"{str(path)!r} is not a checkpoint: it has no {STATE_FILE}",
                     "point at a checkpoint folder such as runs/<run>/best or runs/<run>/last")
+
+
+def _latest_in_run_folder(run: Path) -> Path | None:
+    """In a run's out dir, the checkpoint furthest along: last/ or interrupt/."""
+    best_step, best_path = -1, None
+    for name in ("last", "interrupt"):
+        folder = run / name
+        try:
+            step = int(json.loads((folder / STATE_FILE).read_text(encoding="utf-8")).get("step", 0))
+        except (OSError, ValueError, TypeError):
+            continue
+        if step > best_step:
+            best_step, best_path = step, folder
+    return best_path
 
 
 def read_state(folder: str | os.PathLike) -> dict[str, Any]:
