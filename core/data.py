@@ -165,6 +165,11 @@ def _from_files(data_cfg: DataConfig, seed: int) -> _Raw:
     if len(label_names) < 2:
         raise UserError(f"{train.path}: every example has the label {label_names[0]!r}",
                         "a classifier needs at least two classes; check data.label_column")
+    if len(label_names) > 20 and len(label_names) > len(train.labels) // 2:
+        raise UserError(
+            f"{train.path}: column {train.label_column!r} has {len(label_names)} different values in "
+            f"{len(train.labels)} examples; that is not a set of classes",
+            "set data.label_column to the column that holds the class of each example")
     info: dict[str, Any] = {"train_path": str(Path(train.path).resolve()), "text_column": train.text_column,
                             "label_column": train.label_column}
     if data_cfg.val_path:

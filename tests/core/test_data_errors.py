@@ -107,3 +107,9 @@ def test_too_few_examples_to_split(tmp_path):
 def test_unknown_source():
     with pytest.raises(UserError, match="data.source"):
         prepare_data(DataConfig(source="web"), MODEL, seed=0)
+
+
+def test_a_label_column_with_a_value_per_row_is_not_a_set_of_classes(tmp_path):
+    rows = "".join(f"text {i},{i * 0.37:.2f}\n" for i in range(60))
+    message = _error(tmp_path, "scores.csv", "text,label\n" + rows)
+    assert "60 different values" in message and "data.label_column" in message
