@@ -99,9 +99,26 @@ def parse_param(field: ParamField, text: str) -> Any:
     return text
 
 
-def run(task: str, model: str | None, prompt: str, params: dict[str, Any]) -> Any:
-    from core.pipelines import run_task
-    return run_task(task, model or None, prompt, params or None)
+@dataclass(frozen=True)
+class Outcome:
+    result: Any
+    notices: tuple[str, ...] = ()
+    detail: str = ""  # which model and implementation ran, and how long it took
+    cancelled: bool = False
+
+
+def run(task: str, model: str | None, prompt: str, params: dict[str, Any], cancel=None) -> Outcome:
+    """Run one prompt (blocking: call from a worker). ``cancel``: a threading.Event."""
+    try:
+        from core.pipelines import PipelineCancelled, run_pipeline
+    except ImportError:
+        from core.pipelines import run_task
+        return Outcome(run_task(task, model or None, prompt, params or None))
+    try:
+        ran = run_pipeline(task, model or None, prompt, params or None, cancel=cancel)
+    except PipelineCancelled:
+        return Outcome(None, cancelled=True)
+    return Outcome(ran.result, tuple(ran.notices), f"{ran.model} ({ran.implementation}, {ran.seconds:.1f} s)")
 
 
 def format_result(result: Any) -> str:

@@ -39,6 +39,12 @@ async def test_real_training_on_nano_shows_epoch_lines_curves_and_report(tmp_pat
         assert any(isinstance(m, EngineEvent) and isinstance(m.event, ev.TrainingFinished) for m in seen)
         assert "samples/s" in str(app.query_one("#train-stats").render())
         assert (tmp_path / "last").is_dir()
+        # The attention viewer looks at the trained model (a snapshot of the trainer's weights).
+        await pilot.press("f4", *"a b c", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.attention_pane.view is not None, app.attention_pane.error
+        assert app.attention_pane.view.weights.shape[:2] == (1, 2)  # nano: 1 layer, 2 heads
 
 
 async def test_cancel_stops_the_run(holding_factory):

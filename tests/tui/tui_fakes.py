@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -69,18 +68,10 @@ class ScriptedTrainer:
                 return
 
 
-@dataclass(frozen=True)
-class FakeView:
-    """AttentionView-shaped (the heatmap only reads these attributes)."""
+def make_view(tokens: list[str], layers: int = 2, heads: int = 2, causal: bool = False):
+    """A real AttentionView with seeded random weights (rows sum to 1; causal: lower triangle)."""
+    from core.attention import AttentionView
 
-    tokens: list
-    weights: np.ndarray  # (L, H, T, T)
-    source: str = "workbench model"
-    causal: bool = False
-    prediction: dict | None = None
-
-
-def make_view(tokens: list[str], layers: int = 2, heads: int = 2, causal: bool = False) -> FakeView:
     rng = np.random.default_rng(0)
     t = len(tokens)
     logits = rng.normal(size=(layers, heads, t, t)).astype(np.float32)
@@ -88,7 +79,8 @@ def make_view(tokens: list[str], layers: int = 2, heads: int = 2, causal: bool =
         logits = np.where(np.tril(np.ones((t, t), dtype=bool)), logits, -np.inf)
     weights = np.exp(logits - logits.max(axis=-1, keepdims=True))
     weights = (weights / weights.sum(axis=-1, keepdims=True)).astype(np.float32)
-    return FakeView(tokens=tokens, weights=weights, causal=causal, prediction={"negative": 0.2, "positive": 0.8})
+    return AttentionView(tokens=tokens, weights=weights, source="test model", causal=causal,
+                         prediction={"negative": 0.2, "positive": 0.8})
 
 
 def last_trainer() -> ScriptedTrainer:

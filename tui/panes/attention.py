@@ -161,8 +161,10 @@ class AttentionPane(Vertical):
         if view.prediction:
             label, prob = max(view.prediction.items(), key=lambda kv: kv[1])
             prediction = f" · predicts {label} ({prob:.2f})"
+        truncated = getattr(view, "truncated", 0)
+        cut = f" · {truncated} tokens cut (max_seq_len)" if truncated else ""
         self.query_one("#attn-readout", Static).update(
-            f"{view.source} · layer {heat.layer_index + 1}/{heat.num_layers} · {head} · {cell}{prediction}"
+            f"{view.source} · layer {heat.layer_index + 1}/{heat.num_layers} · {head} · {cell}{prediction}{cut}"
         )
         lines = []
         for q, token in enumerate(view.tokens):

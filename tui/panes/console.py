@@ -7,10 +7,12 @@ Everything about tasks comes through ``tui.pipelines_adapter``.
 """
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.suggester import SuggestFromList
@@ -29,9 +31,11 @@ class ConsolePane(Vertical):
             self.tasks, self.models, self.reason = tasks, models, reason
 
     class ResultReady(Message):
-        def __init__(self, text: str, ok: bool) -> None:
+        def __init__(self, text: str, ok: bool, detail: str = "") -> None:
             super().__init__()
-            self.text, self.ok = text, ok
+            self.text, self.ok, self.detail = text, ok, detail
+
+    BINDINGS = [Binding("escape", "cancel_run", "Stop pipeline", show=False)]
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -41,6 +45,7 @@ class ConsolePane(Vertical):
         self.task_name = ""
         self.fields: list[pipelines.ParamField] = []
         self.transcript: list[str] = []  # what the history shows, for tests and captures
+        self._cancel = threading.Event()  # set by Escape: the running pipeline stops
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="input-row"):
@@ -153,24 +158,32 @@ class ConsolePane(Vertical):
             self._write(f"error: {exc}")
             return
         model = self.query_one("#console-model", Input).value.strip()
-        self._status(f"running {self.task_name}{' on ' + model if model else ''} ...")
+        self._status(f"running {self.task_name}{' on ' + model if model else ''} ... (Escape stops it)")
+        self._cancel = threading.Event()
         self._run(self.task_name, model, prompt, params)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="console-run")
     def _run(self, task: str, model: str, prompt: str, params: dict[str, Any]) -> None:
         try:
-            result = pipelines.run(task, model, prompt, params)
+            outcome = pipelines.run(task, model, prompt, params, cancel=self._cancel)
         except UserError as exc:
             self.post_message(self.ResultReady(f"error: {exc}", ok=False))
             return
         except Exception as exc:  # noqa: BLE001 - a failing model must not take the app down
             self.post_message(self.ResultReady(f"error: {type(exc).__name__}: {exc}", ok=False))
             return
-        self.post_message(self.ResultReady(pipelines.format_result(result), ok=True))
+        if outcome.cancelled:
+            self.post_message(self.ResultReady("(stopped)", ok=False))
+            return
+        text = "\n".join([pipelines.format_result(outcome.result), *(f"note: {n}" for n in outcome.notices)])
+        self.post_message(self.ResultReady(text, ok=True, detail=outcome.detail))
+
+    def action_cancel_run(self) -> None:
+        self._cancel.set()
 
     def on_console_pane_result_ready(self, message: ResultReady) -> None:
         self._write(message.text)
-        self._status("done" if message.ok else "failed; see the history")
+        self._status(("done: " + message.detail if message.detail else "done") if message.ok else "failed or stopped; see the history")
 
     def apply_event(self, event: Event) -> None:
         """The console does not follow training events (kept for a uniform pane interface)."""
