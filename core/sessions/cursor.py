@@ -6,6 +6,7 @@ lazily, so moving anywhere in a 100,000-record session costs about the same.
 """
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
@@ -110,11 +111,12 @@ class ReplayCursor:
         """How many logged steps the curves show at the cursor (a prefix of log.curves)."""
         return self.log.curves.upto(self.position)
 
-    def curves(self) -> dict[str, list[float]]:
+    def curves(self) -> dict[str, array]:
+        """Curve columns up to the cursor, as compact arrays (8 bytes a point)."""
         n = self.curve_length()
         c = self.log.curves
-        return {"step": list(c.step[:n]), "loss": list(c.loss[:n]), "lr": list(c.lr[:n]),
-                "epoch": list(c.epoch[:n]), "tokens_per_s": list(c.tokens_per_s[:n])}
+        return {"step": c.step[:n], "loss": c.loss[:n], "lr": c.lr[:n], "epoch": c.epoch[:n],
+                "tokens_per_s": c.tokens_per_s[:n]}
 
     def recent(self, limit: int = 200, types: frozenset[str] = LOG_TYPES) -> list[tuple[int, Event | dict[str, Any]]]:
         """The last ``limit`` records of ``types`` at or before the cursor, as events where they are events.

@@ -21,16 +21,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+import numpy as np
+
 from core.events import EVENT_TYPES, Event, from_record
 from core.sessions import names, schema
 from core.sessions.writer import writer_alive
 
-_PREFIX = re.compile(rb'\{"seq":(\d+),"ts":(-?[0-9.eE+-]+),"type":"([A-Za-z0-9_.-]{1,64})"')
-_CHUNK = 1 << 22
+# One match per line: the writer's fixed prefix when present, then (for logged steps, in the
+# order the writer emits core.events.StepLogged) the curve fields, then the rest of the line.
+# No "^": each match ends after a "\n", so findall's next match starts at the next line.
+_LINE = re.compile(
+    rb'(?:\{"seq":(\d+),"ts":(-?[0-9.eE+-]{1,32}),"type":"([A-Za-z0-9_.-]{1,64})"'
+    rb'(?:,"epoch":(\d+),"step":(\d+),"total_steps":[^,\n]*,"epoch_progress":[^,\n]*,"loss":([^,\n]*),'
+    rb'"lr":([^,\n]*),"samples_per_s":[^,\n]*,"tokens_per_s":([^,\n]*),)?)?[^\n]*\n')
+nan = float("nan")
+_CHUNK = 1 << 20  # bytes read at a time: bounds the memory of indexing
 MALFORMED = "(malformed)"
-# Parsed while indexing: they are small and feed the curves, epoch markers and status.
-_EAGER = frozenset(EVENT_TYPES) | {schema.HEADER, schema.REOPENED, schema.CONFIG, schema.DATA_SUMMARY,
-                                   schema.ACTION, schema.END}
 
 
 @dataclass(frozen=True)
@@ -55,8 +61,8 @@ class Curves:
     tokens_per_s: array = field(default_factory=lambda: array("d"))
 
     def add(self, index: int, r: dict[str, Any]) -> None:
-        values = (int(r.get("step") or 0), int(r.get("epoch") or 0), float(r.get("loss", float("nan"))),
-                  float(r.get("lr", float("nan"))), float(r.get("tokens_per_s") or 0.0))
+        values = (int(r.get("step") or 0), int(r.get("epoch") or 0), float(r.get("loss", nan)),
+                  float(r.get("lr", nan)), float(r.get("tokens_per_s") or 0.0))
         self.index.append(index)  # only after every value converted, so the arrays stay aligned
         for column, value in zip((self.step, self.epoch, self.loss, self.lr, self.tokens_per_s), values):
             column.append(value)
@@ -79,6 +85,11 @@ class SessionLog:
         self.types = bytearray()  # code into self.type_names
         self.type_names: list[str] = [MALFORMED]
         self._codes: dict[str, int] = {MALFORMED: 0}
+        for known in schema.KNOWN_TYPES:
+            self._codes[known] = len(self.type_names)
+            self.type_names.append(known)
+        # Types the bulk pass handles without parsing (by their prefix bytes).
+        self._bulk_codes = {t.encode(): c for t, c in self._codes.items() if t not in (MALFORMED, schema.HEADER)}
         self.end = 0  # byte offset just after the last complete line
         self.problems: list[Problem] = []
         self.curves = Curves()
@@ -172,63 +183,113 @@ class SessionLog:
                 line, base)
 
     def _index_buffer(self, buf: bytes, base: int) -> int:
-        """Index each complete line of ``buf`` (which starts at file offset ``base``); bytes consumed."""
-        pos = 0
-        find, match = buf.find, _PREFIX.match
-        while True:
-            nl = find(b"\n", pos)
-            if nl < 0:
-                return pos
-            m = match(buf, pos, nl)
-            if m is not None and buf[nl - 1] == 0x7D:  # ends with "}"
-                rtype = m.group(3).decode("ascii")
-                seq = int(m.group(1))
-                ts = float(m.group(2))
-                record = json_or_none(buf[pos:nl]) if rtype in _EAGER else None
-                if rtype in _EAGER and record is None:
-                    rtype = MALFORMED
-            else:  # not written by the writer as-is: accept any JSON object with a type
-                record = json_or_none(buf[pos:nl])
-                if isinstance(record, dict) and isinstance(record.get("type"), str):
-                    rtype, seq, ts = record["type"], record.get("seq"), record.get("ts")
-                    seq = seq if isinstance(seq, int) else self._last_seq + 1
-                    ts = float(ts) if isinstance(ts, (int, float)) else float("nan")
-                    if rtype not in _EAGER:
-                        record = None
-                else:
-                    rtype, seq, ts, record = MALFORMED, self._last_seq + 1, float("nan"), None
-            self._add(base + pos, rtype, seq, ts, record, buf, pos, nl)
-            pos = nl + 1
+        """Index each complete line of ``buf`` (which starts at file offset ``base``); bytes consumed.
 
-    def _add(self, offset: int, rtype: str, seq: int, ts: float, record: dict | None,
-             buf: bytes, start: int, stop: int) -> None:
-        index = len(self.offsets)
-        line = index + 1
+        The common records (logged steps, attention views, console prompts) are handled in bulk:
+        one regex pass finds every line's prefix, numpy finds the line ends, and a second regex
+        pass reads the curve fields of the logged steps. Everything else is parsed one by one.
+        """
+        consumed = buf.rfind(b"\n") + 1
+        if not consumed:
+            return 0
+        arr = np.frombuffer(buf, dtype=np.uint8, count=consumed)
+        ends = np.flatnonzero(arr == 0x0A)  # (n,) position of each line's "\n"
+        starts = np.empty_like(ends)
+        starts[0] = 0
+        starts[1:] = ends[:-1] + 1
+        closed = (ends > starts) & (arr[ends - 1] == 0x7D)  # line ends with "}"
+        lines = _LINE.findall(buf, 0, consumed)  # one (seq, ts, type) per line; b"" where no prefix
+        first = len(self.offsets)
+        seq_b, ts_b, type_b, *step_fields = zip(*lines)
+        # Columns of byte strings are converted by numpy in C rather than one float() per line.
+        types_s = np.array(type_b)
+        kinds, inverse = np.unique(types_s, return_inverse=True)
+        get = self._bulk_codes.get
+        codes = np.array([get(bytes(k), 255) for k in kinds], dtype=np.uint8)[inverse]  # 255: parse to know
+        seq_s = np.array(seq_b, dtype="S32")
+        seq_s[seq_s == b""] = b"-1"
+        seqs = seq_s.astype(np.int64)
+        ts_s = np.array(ts_b, dtype="S40")
+        ts_s[ts_s == b""] = b"nan"
+        ts = ts_s.astype(np.float64)
+
+        # seq must grow: flag each prefixed line whose seq is not above every seq before it.
+        running = np.maximum.accumulate(np.concatenate(([self._last_seq], seqs)))[:-1]
+        for i in np.flatnonzero((seqs >= 0) & (seqs <= running)).tolist():
+            self.problems.append(Problem("out_of_order", f"line {first + i + 1} has seq {seqs[i]} after seq {running[i]}",
+                                         first + i + 1, base + int(starts[i])))
+        self._last_seq = max(self._last_seq, int(seqs.max()))
+
+        step_code, attention_code, console_code = (self._codes[t] for t in ("StepLogged", schema.ATTENTION, schema.CONSOLE))
+        bulk = (codes == step_code) | (codes == attention_code) | (codes == console_code)
+        bulk &= closed
+        if first == 0:
+            bulk[0] = False  # the header is checked alone
+        self.offsets.frombytes((starts + base).astype(np.int64).tobytes())
+        self.ts.frombytes(ts.tobytes())
+        self.types.extend(np.where(bulk, codes, 0).tobytes())
+        self.attention_index.extend((np.flatnonzero(bulk & (codes == attention_code)) + first).tolist())
+        self.console_index.extend((np.flatnonzero(bulk & (codes == console_code)) + first).tolist())
+        steps = np.flatnonzero(bulk & (codes == step_code)).tolist()
+        self._bulk_steps(buf, base, first, steps, step_fields, starts.tolist(), ends.tolist())
+        starts_l, ends_l = starts.tolist(), ends.tolist()
+        for i in np.flatnonzero(~bulk).tolist():  # the few small records that feed derived state
+            self._add_line(first + i, base + starts_l[i], buf[starts_l[i]:ends_l[i]])
+        self.problems.sort(key=lambda p: (p.line or 0))
+        return consumed
+
+    def _bulk_steps(self, buf: bytes, base: int, first: int, steps: list[int], fields: list[tuple[bytes, ...]],
+                    starts: list[int], ends: list[int]) -> None:
+        """Curve points of the chunk's logged steps, from the fields the line regex captured.
+
+        A chunk where some step line did not yield them (a damaged line, or another field
+        order) is parsed line by line instead, which also reports the damage.
+        """
+        if not steps:
+            return
+        picked = np.array(steps)
+        try:
+            epoch, step, loss, lr, tokens = (np.array(col)[picked] for col in fields)
+            columns = (step.astype(np.int64), epoch.astype(np.int64), loss.astype(np.float64),
+                       lr.astype(np.float64), tokens.astype(np.float64))
+        except ValueError:  # b"" (the fields did not match) or not a number
+            for i in steps:
+                self._add_line(first + i, base + starts[i], buf[starts[i]:ends[i]])
+            return
+        curves = self.curves
+        curves.index.frombytes((picked + first).astype(np.int64).tobytes())
+        for column, values in zip((curves.step, curves.epoch, curves.loss, curves.lr, curves.tokens_per_s), columns):
+            column.frombytes(values.tobytes())
+
+    def _add_line(self, index: int, offset: int, raw: bytes) -> None:
+        """Classify one line the careful way (parsing it), and fill its slot in the index."""
+        record = json_or_none(raw)
+        if isinstance(record, dict) and isinstance(record.get("type"), str):
+            rtype, ts = record["type"], record.get("ts")
+            ts = float(ts) if isinstance(ts, (int, float)) and not isinstance(ts, bool) else nan
+        else:
+            rtype, ts = MALFORMED, nan
         code = self._codes.get(rtype)
         if code is None:
             code = len(self.type_names) if len(self.type_names) < 255 else 0
             if code:
                 self.type_names.append(rtype)
                 self._codes[rtype] = code
-        self.offsets.append(offset)
-        self.ts.append(ts)
-        self.types.append(code)
+        self.ts[index] = ts
+        self.types[index] = code
+        line = index + 1
         if rtype == MALFORMED:
             self.raw_index.append(index)
-            snippet = buf[start:min(stop, start + 60)].decode("utf-8", "replace")
+            snippet = raw[:60].decode("utf-8", "replace")
             self.problems.append(Problem("malformed", f"line {line} (byte offset {offset}) is not a valid record: {snippet!r}",
                                          line, offset))
             if index == 0:
                 raise schema.SessionError(f"{self.path} is not a twb session log: its first line is not a session header",
                                           "pass a folder listed by `twb sessions`")
             return
-        if seq <= self._last_seq:
-            self.problems.append(Problem("out_of_order", f"line {line} has seq {seq} after seq {self._last_seq}",
-                                         line, offset))
-        self._last_seq = max(seq, self._last_seq)
         if index == 0:
-            schema.check_header(record or {}, str(self.path))
-            self.header = record or {}
+            schema.check_header(record, str(self.path))
+            self.header = record
             return
         try:
             self._derive(index, rtype, record, offset)

@@ -24,7 +24,7 @@ def test_cursor_opens_at_the_end_and_jumps_to_start_epochs_and_end(replay):
     assert replay.epochs() == [] and replay.curve_length() == 0 and replay.config() is None
     assert replay.status() == "replaying"
     replay.to_epoch(2)
-    assert [e["epoch"] for e in replay.epochs()] == [1, 2] and replay.curves()["step"] == list(range(1, 9))
+    assert [e["epoch"] for e in replay.epochs()] == [1, 2] and list(replay.curves()["step"]) == list(range(1, 9))
     assert replay.to_epoch(7) is None
     replay.step(-1)
     assert [e["epoch"] for e in replay.epochs()] == [1]
