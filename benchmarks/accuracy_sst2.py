@@ -35,6 +35,9 @@ def main() -> int:
     parser.add_argument("--budget-min", type=float, default=15.0, help="stop the run after this many minutes")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: the engine's choice)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--eval-every-steps", type=int, default=0,
+                        help="also measure dev accuracy every this many steps on a snapshot of the model "
+                             "(the pause counts in the time); 0: only at epoch ends")
     parser.add_argument("--out", default="", help="checkpoint folder (default: none written)")
     args = parser.parse_args()
     if args.threads:
@@ -51,8 +54,36 @@ def main() -> int:
     best = {"accuracy": 0.0, "epoch": 0}
     outcome: list[ev.Event] = []
 
+    dev_texts: list[str] = []
+    dev_labels: list[int] = []
+    last_probe = [0]
+
+    def probe(step: int, epoch: int) -> None:
+        """Dev accuracy of the model as it is now, from a CPU snapshot."""
+        snap = trainer.snapshot()
+        if snap is None:
+            return
+        if not dev_texts:
+            data = trainer._data
+            dev_texts.extend(data.val.texts)
+            dev_labels.extend(data.val.labels)
+        predictions = snap.predict(dev_texts)
+        names = snap.label_names
+        right = sum(names.index(p["label"]) == y for p, y in zip(predictions, dev_labels))
+        acc = right / len(dev_labels)
+        now = time.perf_counter() - start
+        print(f"[{now:6.1f}s]   step {step} (epoch {epoch}): dev accuracy {acc:.4f}", flush=True)
+        if acc > best["accuracy"]:
+            best.update(accuracy=acc, epoch=epoch)
+        if acc >= args.target and not reached:
+            reached.append(now)
+
     def on_event(event: ev.Event) -> None:
         now = time.perf_counter() - start
+        if isinstance(event, ev.StepLogged) and args.eval_every_steps:
+            if event.step - last_probe[0] >= args.eval_every_steps:
+                last_probe[0] = event.step
+                probe(event.step, event.epoch)
         if isinstance(event, ev.RunStarted):
             print(f"[{now:6.1f}s] data ready: {event.num_train} train / {event.num_val} dev, "
                   f"{event.num_parameters:,} parameters, {event.steps_per_epoch} steps per epoch, {event.device}",

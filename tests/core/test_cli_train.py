@@ -1,0 +1,114 @@
+"""`twb train` headless: output, exit codes, bad input, interrupts and the consumer hooks."""
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+import core.commands.train as train_command
+from core import events as ev
+from core.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+LEARNS = ["--preset", "nano", "--set", "data.num_samples=2000", "--set", "train.epochs=3", "--set", "train.lr=3e-3"]
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_train_prints_epoch_lines_and_report_and_learns(tmp_path, capsys):
+    code = main(["train", *LEARNS, "--out", str(tmp_path), "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 0
+    lines = re.findall(r"^Epoch (\d)/3, Train Loss: [\d.]+, Val Loss: [\d.]+, Val Accuracy: ([\d.]+)$", out, re.M)
+    assert [n for n, _ in lines] == ["1", "2", "3"]
+    assert float(lines[-1][1]) >= 0.75  # chance is 0.5
+    assert "precision" in out and "confusion" in out and "negative" in out
+    assert (tmp_path / "best" / "model.safetensors").is_file() and (tmp_path / "last" / "state.json").is_file()
+
+
+def test_data_file_implies_file_source(tmp_path, capsys):
+    rows = ["text,label"] + [f"{'great fine lovely' if i % 2 else 'awful bad dull'} movie {i},{i % 2}" for i in range(80)]
+    (tmp_path / "d.csv").write_text("\n".join(rows) + "\n")
+    code = main(["train", "--preset", "nano", "--data", str(tmp_path / "d.csv"), "--set", "train.epochs=1",
+                 "--out", str(tmp_path / "run")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "Epoch 1/1" in out and "Training on cpu" in out
+    assert 'source = "file"' in (tmp_path / "run" / "last" / "config.toml").read_text()
+
+
+@pytest.mark.parametrize("argv, names", [
+    (["--set", "train.lr=fast"], ["train.lr"]),
+    (["--set", "model.emb_dim=31", "--set", "train.lr=-1"], ["model.emb_dim", "train.lr"]),
+    (["--data", "no/such/file.csv"], ["no/such/file.csv"]),
+    (["--set", "train.batch_size=100000"], ["train.batch_size"]),
+])
+def test_bad_input_exits_2_with_one_line_per_problem(argv, names, capsys, tmp_path):
+    code = main(["train", "--preset", "nano", "--out", str(tmp_path), *argv])
+    captured = capsys.readouterr()
+    assert code == 2
+    errors = captured.err.strip().splitlines()
+    assert len(errors) == len(names)
+    for line, name in zip(errors, names):
+        assert line.startswith("twb: error:") and name in line
+    assert "Traceback" not in captured.err and "Epoch" not in captured.out
+
+
+def test_extension_hooks_add_options_and_event_consumers(tmp_path, monkeypatch, capsys):
+    seen = []
+    monkeypatch.setattr(train_command, "ARGUMENT_HOOKS", [lambda p: p.add_argument("--tag")])
+    monkeypatch.setattr(train_command, "CONSUMER_FACTORIES", [
+        lambda args, config, out_dir: (lambda e: seen.append((args.tag, out_dir, type(e).__name__)))])
+    code = main(["train", "--preset", "nano", "--set", "train.epochs=1", "--out", str(tmp_path), "--tag", "x"])
+    assert code == 0
+    assert seen[0] == ("x", tmp_path, "RunStarted") and seen[-1][2] == "TrainingFinished"
+
+
+def test_ctrl_c_saves_an_interrupt_checkpoint_that_resumes(tmp_path, capsys):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+    out_dir = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from core.cli import main; sys.exit(main())",
+         "train", "--preset", "default", "--out", str(out_dir)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        for line in proc.stdout:  # the first progress line: training is under way
+            if line.lstrip().startswith("step "):
+                break
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "resume with: twb train --resume" in out
+    assert (out_dir / "interrupt" / "state.json").is_file()
+
+    # Resuming finishes the interrupted first epoch (epochs cut to 1 to keep the test short).
+    code = main(["train", "--resume", str(out_dir), "--set", "train.epochs=1", "--quiet"])
+    assert code == 0
+    assert "Epoch 1/1, Train Loss" in capsys.readouterr().out
+
+
+def test_preset_and_resume_together_is_refused(tmp_path, capsys):
+    assert main(["train", "--preset", "nano", "--resume", str(tmp_path)]) == 2
+    assert "--preset cannot be combined with --resume" in capsys.readouterr().err
+
+
+def test_printer_reports_failures_on_one_line(capsys):
+    from core.printer import HeadlessPrinter
+
+    HeadlessPrinter()(ev.TrainingFailed(message="the training loss became nan at step 7", hint="lower train.lr"))
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["twb: error: the training loss became nan at step 7 (lower train.lr)"]
