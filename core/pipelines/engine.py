@@ -101,23 +101,34 @@ def _load(resolved: ResolvedTask, ref: ModelRef, trust_remote_code: bool):
     if spec.native:
         from core.pipelines.native import load_pipeline, run_native
 
-        pipe = load_pipeline(spec.hf_task, ref, trust_remote_code)
-        return (lambda text, params, notices, cancel:
-                run_native(spec, pipe, ref, text, params, notices, cancel)), "transformers"
+        loaded = load_pipeline(spec.hf_task, ref, trust_remote_code)
+
+        def run(text, params, notices, cancel):
+            notices.extend(loaded.notices)
+            return run_native(spec, loaded.pipe, ref, text, params, notices, cancel)
+
+        return run, "transformers"
     if native_task_available(spec.hf_task):
         return _legacy_native(spec, ref, trust_remote_code), "transformers"
     if spec.name == "question-answering":
         from core.pipelines.qa import answer, load_qa
 
         bundle = load_qa(ref, trust_remote_code)
-        return (lambda text, params, notices, cancel:
-                answer(bundle, text, params.get("context") or "", int(params.get("max_answer_len") or 15),
-                       notices)), "workbench"
+
+        def run_qa(text, params, notices, cancel):
+            notices.extend(bundle.notices)
+            return answer(bundle, text, params.get("context") or "", int(params.get("max_answer_len") or 15), notices)
+
+        return run_qa, "workbench"
     from core.pipelines.seq2seq import load_seq2seq, run_seq2seq
 
     bundle = load_seq2seq(ref, trust_remote_code)
-    return (lambda text, params, notices, cancel:
-            run_seq2seq(bundle, spec.name, ref, text, params, notices, cancel)), "workbench"
+
+    def run_generation(text, params, notices, cancel):
+        notices.extend(bundle.notices)
+        return run_seq2seq(bundle, spec.name, ref, text, params, notices, cancel)
+
+    return run_generation, "workbench"
 
 
 def _legacy_native(spec, ref: ModelRef, trust_remote_code: bool):
@@ -130,7 +141,9 @@ def _legacy_native(spec, ref: ModelRef, trust_remote_code: bool):
         hf_task = spec.hf_task
         if spec.name == "translation" and kwargs.get("src_lang") and kwargs.get("tgt_lang"):
             hf_task = f"translation_{kwargs.pop('src_lang')}_to_{kwargs.pop('tgt_lang')}"
-        pipe = load_pipeline(hf_task, ref, trust_remote_code)
+        loaded = load_pipeline(hf_task, ref, trust_remote_code)
+        notices.extend(loaded.notices)
+        pipe = loaded.pipe
         if spec.name == "question-answering":
             return to_plain(pipe(question=text, context=kwargs.pop("context"), **kwargs))
         return to_plain(pipe(text, truncation=True, **kwargs))

@@ -130,3 +130,54 @@ def load_error(ref: ModelRef, exc: Exception) -> UserError:
                          "upgrade transformers, or choose another model")
     first = text.strip().splitlines()[0] if text.strip() else kind
     return UserError(f"could not load model {ref.name!r}: {first}", "check that the folder or id is a complete model")
+
+
+def random_head_notice(model, ref: ModelRef, task: str) -> str | None:
+    """A notice when the checkpoint lacks the task's head (e.g. fill-mask on a bare BertModel):
+    transformers then initialises it randomly and the scores mean nothing."""
+    file_keys = _checkpoint_keys(ref)
+    if not file_keys:
+        return None  # not a safetensors checkpoint we can read cheaply: say nothing
+    prefix = getattr(model, "base_model_prefix", "") or ""
+
+    def strip(key: str) -> str:
+        return key[len(prefix) + 1:] if prefix and key.startswith(prefix + ".") else key
+
+    saved = {strip(k) for k in file_keys}
+    tied = set(getattr(model, "all_tied_weights_keys", None) or ())
+    # Only keys outside the base model: the head. Renamed body weights are not our business.
+    missing = sorted(k for k in model.state_dict()
+                     if not (prefix and k.startswith(prefix + ".")) and k not in tied and strip(k) not in saved)
+    if not missing:
+        return None
+    head = missing[0].split(".")[0]
+    return (f"{ref.name} has no trained weights for the {task} head ({head}...): transformers "
+            f"initialised them randomly, so the scores carry no meaning")
+
+
+def _checkpoint_keys(ref: ModelRef) -> set[str]:
+    import json
+    from pathlib import Path
+
+    if ref.is_local:
+        folder = Path(ref.location)
+    else:
+        from huggingface_hub import try_to_load_from_cache
+
+        found = try_to_load_from_cache(ref.location, "config.json")
+        if not isinstance(found, str):
+            return set()
+        folder = Path(found).parent
+    try:
+        index = folder / "model.safetensors.index.json"
+        if index.is_file():
+            return set(json.loads(index.read_text())["weight_map"])
+        single = folder / "model.safetensors"
+        if single.is_file():
+            from safetensors import safe_open
+
+            with safe_open(str(single), framework="pt") as f:
+                return set(f.keys())
+    except (OSError, ValueError, KeyError):
+        return set()
+    return set()

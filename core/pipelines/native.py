@@ -2,12 +2,13 @@
 to the model's limit, and hand back plain results in the transformers-4 shapes."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from core.errors import UserError
 from core.pipelines.loading import (cached, device_for_pipelines, load_config, quiet_transformers,
-                                    translate_load_errors)
+                                    random_head_notice, translate_load_errors)
 from core.pipelines.models import ModelRef
 from core.pipelines.tasks import TaskSpec
 from core.pipelines.text_limits import fit_text, model_limit, to_plain, truncation_notice
@@ -22,15 +23,24 @@ def native_task_available(hf_task: str) -> bool:
     return hf_task in SUPPORTED_TASKS
 
 
-def load_pipeline(hf_task: str, ref: ModelRef, trust_remote_code: bool):
+@dataclass(frozen=True)
+class LoadedPipeline:
+    pipe: Any
+    notices: tuple[str, ...]  # said on every run with this model (e.g. a randomly initialised head)
+
+
+def load_pipeline(hf_task: str, ref: ModelRef, trust_remote_code: bool) -> LoadedPipeline:
     def build():
         quiet_transformers()
         load_config(ref, trust_remote_code)
         from transformers import pipeline
 
         with translate_load_errors(ref, trust_remote_code):
-            return pipeline(hf_task, model=ref.location, trust_remote_code=trust_remote_code,
+            pipe = pipeline(hf_task, model=ref.location, trust_remote_code=trust_remote_code,
                             device=device_for_pipelines())
+        # Feature extraction uses the bare model: there is no head to be missing.
+        notice = None if hf_task == "feature-extraction" else random_head_notice(pipe.model, ref, hf_task)
+        return LoadedPipeline(pipe, (notice,) if notice else ())
 
     return cached(("pipeline", hf_task, ref.location, trust_remote_code), build)
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import UserError
-from core.pipelines.loading import cached, device_for_pipelines, load_config, quiet_transformers, translate_load_errors
+from core.pipelines.loading import (cached, device_for_pipelines, load_config, quiet_transformers,
+                                    random_head_notice, translate_load_errors)
 from core.pipelines.models import ModelRef
 from core.pipelines.text_limits import model_limit
 
@@ -25,6 +26,7 @@ class QAModel:
     tokenizer: Any
     model: Any
     config: Any
+    notices: tuple[str, ...] = ()  # said on every run (e.g. a randomly initialised head)
 
 
 def load_qa(ref: ModelRef, trust_remote_code: bool) -> QAModel:
@@ -37,7 +39,8 @@ def load_qa(ref: ModelRef, trust_remote_code: bool) -> QAModel:
             tokenizer = AutoTokenizer.from_pretrained(ref.location, trust_remote_code=trust_remote_code)
             model = AutoModelForQuestionAnswering.from_pretrained(ref.location, trust_remote_code=trust_remote_code)
         model.to(device_for_pipelines()).eval()
-        return QAModel(tokenizer, model, config)
+        notice = random_head_notice(model, ref, "question-answering")
+        return QAModel(tokenizer, model, config, (notice,) if notice else ())
 
     return cached(("qa", ref.location, trust_remote_code), build)
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import UserError
-from core.pipelines.loading import cached, device_for_pipelines, load_config, quiet_transformers, translate_load_errors
+from core.pipelines.loading import (cached, device_for_pipelines, load_config, quiet_transformers,
+                                    random_head_notice, translate_load_errors)
 from core.pipelines.models import ModelRef
 from core.pipelines.text_limits import model_limit
 
@@ -27,6 +28,7 @@ class Seq2SeqModel:
     tokenizer: Any
     model: Any
     config: Any
+    notices: tuple[str, ...] = ()  # said on every run (e.g. a randomly initialised head)
 
 
 def load_seq2seq(ref: ModelRef, trust_remote_code: bool) -> Seq2SeqModel:
@@ -39,7 +41,8 @@ def load_seq2seq(ref: ModelRef, trust_remote_code: bool) -> Seq2SeqModel:
             tokenizer = AutoTokenizer.from_pretrained(ref.location, trust_remote_code=trust_remote_code)
             model = AutoModelForSeq2SeqLM.from_pretrained(ref.location, trust_remote_code=trust_remote_code)
         model.to(device_for_pipelines()).eval()
-        return Seq2SeqModel(tokenizer, model, config)
+        notice = random_head_notice(model, ref, "text-to-text")
+        return Seq2SeqModel(tokenizer, model, config, (notice,) if notice else ())
 
     return cached(("seq2seq", ref.location, trust_remote_code), build)
 
