@@ -8,6 +8,7 @@ from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    _add_session_option_to_train(sub)
     parser = sub.add_parser(
         "sessions", help="list recorded sessions (name, start, status, epochs, best accuracy, duration)",
         description="List the sessions under the sessions folder ($TWB_SESSIONS_DIR or ./sessions), "
@@ -28,6 +29,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     show.add_argument("session", help="session name or folder")
     show.add_argument("--dir", dest="sub_dir", metavar="DIR", help=argparse.SUPPRESS)
     show.set_defaults(func=show_command)
+
+
+def _add_session_option_to_train(sub: argparse._SubParsersAction) -> None:
+    """`twb train --session NAME`: through the train command's hooks (or its parser, if already built)."""
+    try:
+        from core.commands import train
+    except ImportError:
+        return
+    from core.sessions import train_option
+
+    if train_option.consumer_factory not in train.CONSUMER_FACTORIES:
+        train.CONSUMER_FACTORIES.append(train_option.consumer_factory)
+    train_parser = sub.choices.get("train")
+    if train_parser is not None:
+        train_option.install(train_parser)
+    elif train_option.install not in train.ARGUMENT_HOOKS:
+        train.ARGUMENT_HOOKS.append(train_option.install)
 
 
 def list_command(args: argparse.Namespace) -> int:
