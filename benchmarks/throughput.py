@@ -46,7 +46,7 @@ def engine_samples_per_s(data: Path, val: Path, steps: int) -> tuple[float, str]
     config = apply_overrides(preset("seed"), [
         "data.source=file", f"data.train_path={data}", f"data.val_path={val}", "data.tokenizer=word",
         "model.vocab_size=1000", "model.max_seq_len=64", "model.dropout=0.1",
-        "train.batch_size=32", "train.epochs=1", "train.log_every_steps=10", f"train.seed=42",
+        "train.batch_size=32", "train.epochs=1", "train.log_every_steps=10", "train.seed=42",
     ])
     marks: list[tuple[int, float]] = []
     device = [""]

@@ -12,7 +12,6 @@ CPU copy of the current model.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import gc
 import logging
 import math
@@ -36,7 +35,8 @@ from core.errors import UserError
 from core.metrics import classification_report
 from core.schedule import lr_at
 from core.trainer_loop import (
-    LossWindow, autocast_context, build_optimizer, eval_batch_size, evaluate, is_improvement, set_seed,
+    LossWindow, PendingLog, Progress, autocast_context, build_optimizer, encode_with_checkpoint_encoder,
+    eval_batch_size, evaluate, is_improvement, set_seed,
 )
 
 log = logging.getLogger(__name__)
@@ -186,7 +186,7 @@ class Trainer:
             if list(resume_state["label_names"]) != list(data.label_names):
                 raise UserError(f"the checkpoint's classes {resume_state['label_names']} differ from the data's "
                                 f"{data.label_names}", "resume with the data the run was trained on")
-            data = _encode_with_checkpoint_encoder(data, self.resume_from, cfg.model.max_seq_len)
+            data = encode_with_checkpoint_encoder(data, self.resume_from, cfg.model.max_seq_len)
 
         from core.batching import iterate_batches, num_batches
         from core.model import TransformerClassifier
@@ -200,13 +200,13 @@ class Trainer:
         self._model, self._optimizer = model, optimizer
         self._encoder, self._label_names = data.encoder, list(data.label_names)
 
-        progress = _Progress()
+        progress = Progress()
         if resume_state is not None:
             model.load_state_dict(load_weights(self.resume_from, device))
             opt_state = load_optimizer_state(self.resume_from, device)
             if opt_state is not None:
                 optimizer.load_state_dict(opt_state)
-            progress = _Progress.from_state(resume_state)
+            progress = Progress.from_state(resume_state)
             restore_rng_state(resume_state["rng"])
 
         steps_per_epoch = num_batches(data.train, cfg.train.batch_size)
@@ -232,7 +232,7 @@ class Trainer:
 
     # --- the loop --------------------------------------------------------------------------
 
-    def _train(self, model, optimizer, progress: "_Progress", iterate_batches) -> None:
+    def _train(self, model, optimizer, progress: Progress, iterate_batches) -> None:
         cfg, data, device = self.config, self._data, self._device
         tcfg = cfg.train
         model.train()
@@ -302,14 +302,14 @@ class Trainer:
             checkpoint_dir=checkpoint_dir,
         ))
 
-    def _train_epoch(self, model, optimizer, progress: "_Progress", batches, epoch: int) -> bool:
+    def _train_epoch(self, model, optimizer, progress: Progress, batches, epoch: int) -> bool:
         """Run the rest of one epoch; False when stopped before its end."""
         cfg = self.config
         tcfg = cfg.train
         device = self._device
         total_steps, steps_per_epoch = self._total_steps, self._steps_per_epoch
         window = LossWindow(first_step=progress.step + 1)
-        self._pending = _PendingLog()
+        self._pending = PendingLog()
         for index, batch in enumerate(batches):
             if index < progress.batch_in_epoch:
                 continue  # resumed mid-epoch: these batches were trained before the interrupt
@@ -342,7 +342,7 @@ class Trainer:
         progress.batch_in_epoch = steps_per_epoch
         return True
 
-    def _flush(self, window: LossWindow, progress: "_Progress", epoch: int, emit: bool, lr: float = 0.0) -> None:
+    def _flush(self, window: LossWindow, progress: Progress, epoch: int, emit: bool, lr: float = 0.0) -> None:
         """Read the window's losses, stop on NaN/inf, and report a StepLogged when it is time."""
         losses, correct = window.read()
         for offset, value in enumerate(losses):
@@ -371,12 +371,12 @@ class Trainer:
             tokens_per_s=pending.tokens / span, elapsed_s=elapsed,
             eta_s=elapsed / max(1, done) * remaining, memory_bytes=memory_bytes(self._device),
         ))
-        self._pending = _PendingLog()
+        self._pending = PendingLog()
         self._last_emit = now
 
     # --- checkpoints and stopping --------------------------------------------------------------
 
-    def _save(self, kind: str, model, optimizer, progress: "_Progress", metric: float | None) -> None:
+    def _save(self, kind: str, model, optimizer, progress: Progress, metric: float | None) -> None:
         folder = save_checkpoint(
             self.out_dir / kind, model, self._encoder, self.config, self._label_names,
             {"kind": kind, **progress.to_state(), "rng": capture_rng_state()}, optimizer,
@@ -384,75 +384,10 @@ class Trainer:
         self._emit(ev.CheckpointSaved(path=str(folder), kind=kind, epoch=progress.epoch, step=progress.step,
                                       metric=metric))
 
-    def _stopped(self, model, optimizer, progress: "_Progress") -> None:
+    def _stopped(self, model, optimizer, progress: Progress) -> None:
         checkpoint_dir = None
         if self._interrupt.is_set() and self.out_dir is not None:
             # The epoch in progress is saved as "epoch done so far + batches done", resumable exactly.
             self._save("interrupt", model, optimizer, progress, progress.best_metric)
             checkpoint_dir = str(self.out_dir / "interrupt")
         self._finish(ev.TrainingCancelled(epoch=progress.epoch, step=progress.step, checkpoint_dir=checkpoint_dir))
-
-
-def _encode_with_checkpoint_encoder(data: Any, folder: Path, max_seq_len: int) -> Any:
-    """The data re-encoded with the tokenizer saved in the checkpoint.
-
-    The weights were trained on that tokenizer's ids; one trained again on the same texts may
-    number its tokens differently, which would silently scramble the embedding table.
-    """
-    from core.data import EncodedSplit, encode_texts
-    from core.tokenization import load_encoder
-
-    encoder = load_encoder(folder)
-
-    def encode(split: Any) -> Any:
-        return EncodedSplit(split.texts, encode_texts(encoder, split.texts, max_seq_len), split.labels)
-
-    return dataclasses.replace(data, train=encode(data.train), val=encode(data.val), encoder=encoder)
-
-
-class _PendingLog:
-    """Training numbers gathered since the last StepLogged (log points may be throttled)."""
-
-    def __init__(self) -> None:
-        self.started = time.perf_counter()
-        self.loss_sum = 0.0
-        self.steps = 0
-        self.samples = 0
-        self.tokens = 0
-
-
-class _Progress:
-    """Where a run is: everything a checkpoint needs to resume it exactly (besides RNG and weights)."""
-
-    def __init__(self) -> None:
-        self.epoch = 0  # epochs completed
-        self.step = 0  # optimizer steps taken
-        self.batch_in_epoch = 0  # batches of epoch + 1 already trained (an interrupt mid-epoch)
-        self.epoch_loss_sum = 0.0
-        self.epoch_correct = 0
-        self.epoch_samples = 0
-        self.best_metric: float | None = None
-        self.best_epoch: int | None = None
-        self.epochs_without_improvement = 0
-        self.history: list[dict[str, float]] = []
-
-    def end_epoch(self, train_loss: float, val_loss: float, val_accuracy: float) -> None:
-        self.epoch += 1
-        self.history.append({"epoch": self.epoch, "train_loss": train_loss, "val_loss": val_loss,
-                             "val_accuracy": val_accuracy})
-        self.batch_in_epoch = 0
-        self.epoch_loss_sum, self.epoch_correct, self.epoch_samples = 0.0, 0, 0
-
-    _FIELDS = ("epoch", "step", "batch_in_epoch", "epoch_loss_sum", "epoch_correct", "epoch_samples",
-               "best_metric", "best_epoch", "epochs_without_improvement", "history")
-
-    def to_state(self) -> dict[str, Any]:
-        return {name: copy.deepcopy(getattr(self, name)) for name in self._FIELDS}
-
-    @classmethod
-    def from_state(cls, state: dict[str, Any]) -> "_Progress":
-        progress = cls()
-        for name in cls._FIELDS:
-            if name in state:
-                setattr(progress, name, copy.deepcopy(state[name]))
-        return progress

@@ -6,9 +6,13 @@ window of on-device losses into numbers with a single GPU synchronisation.
 from __future__ import annotations
 
 import contextlib
+import copy
+import dataclasses
 import random
+import time
 from dataclasses import dataclass, field
-from typing import Callable
+from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -130,3 +134,68 @@ def is_improvement(metric: str, value: float, best: float | None) -> bool:
     if best is None:
         return True
     return value < best if metric == "val_loss" else value > best
+
+
+def encode_with_checkpoint_encoder(data: Any, folder: Path, max_seq_len: int) -> Any:
+    """The data re-encoded with the tokenizer saved in the checkpoint.
+
+    The weights were trained on that tokenizer's ids; one trained again on the same texts may
+    number its tokens differently, which would silently scramble the embedding table.
+    """
+    from core.data import EncodedSplit, encode_texts
+    from core.tokenization import load_encoder
+
+    encoder = load_encoder(folder)
+
+    def encode(split: Any) -> Any:
+        return EncodedSplit(split.texts, encode_texts(encoder, split.texts, max_seq_len), split.labels)
+
+    return dataclasses.replace(data, train=encode(data.train), val=encode(data.val), encoder=encoder)
+
+
+class PendingLog:
+    """Training numbers gathered since the last StepLogged (log points may be throttled)."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.loss_sum = 0.0
+        self.steps = 0
+        self.samples = 0
+        self.tokens = 0
+
+
+class Progress:
+    """Where a run is: everything a checkpoint needs to resume it exactly (besides RNG and weights)."""
+
+    def __init__(self) -> None:
+        self.epoch = 0  # epochs completed
+        self.step = 0  # optimizer steps taken
+        self.batch_in_epoch = 0  # batches of epoch + 1 already trained (an interrupt mid-epoch)
+        self.epoch_loss_sum = 0.0
+        self.epoch_correct = 0
+        self.epoch_samples = 0
+        self.best_metric: float | None = None
+        self.best_epoch: int | None = None
+        self.epochs_without_improvement = 0
+        self.history: list[dict[str, float]] = []
+
+    def end_epoch(self, train_loss: float, val_loss: float, val_accuracy: float) -> None:
+        self.epoch += 1
+        self.history.append({"epoch": self.epoch, "train_loss": train_loss, "val_loss": val_loss,
+                             "val_accuracy": val_accuracy})
+        self.batch_in_epoch = 0
+        self.epoch_loss_sum, self.epoch_correct, self.epoch_samples = 0.0, 0, 0
+
+    _FIELDS = ("epoch", "step", "batch_in_epoch", "epoch_loss_sum", "epoch_correct", "epoch_samples",
+               "best_metric", "best_epoch", "epochs_without_improvement", "history")
+
+    def to_state(self) -> dict[str, Any]:
+        return {name: copy.deepcopy(getattr(self, name)) for name in self._FIELDS}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> "Progress":
+        progress = cls()
+        for name in cls._FIELDS:
+            if name in state:
+                setattr(progress, name, copy.deepcopy(state[name]))
+        return progress
