@@ -55,7 +55,7 @@ def resolve_model(model: str | None, default: str) -> ModelRef:
         if not (path / "config.json").is_file():
             raise UserError(f"folder {str(path)!r} is not a Hugging Face model folder: it has no config.json",
                             "give a folder written by save_pretrained or by `twb export`")
-        return ModelRef(str(path), str(path.resolve()), True)
+        return ModelRef(str(path), os.path.abspath(path), True)
     if text.startswith((".", "/", "~")) or text.count("/") > 1:
         raise UserError(f"model folder {text!r} does not exist", "check the path, or give a Hugging Face model id")
     from huggingface_hub.utils import HFValidationError, validate_repo_id

@@ -11,7 +11,7 @@ from core.pipelines.loading import (cached, device_for_pipelines, load_config, q
                                     random_head_notice, translate_load_errors)
 from core.pipelines.models import ModelRef
 from core.pipelines.tasks import TaskSpec
-from core.pipelines.text_limits import fit_text, model_limit, to_plain, truncation_notice
+from core.pipelines.text_limits import fit_text, model_limit, to_plain, token_ids, truncation_notice
 
 # Mask tokens users type out of habit: replaced by the model's own (BERT [MASK], RoBERTa <mask>).
 _MASK_SPELLINGS = ("[MASK]", "<mask>")
@@ -57,10 +57,11 @@ def run_native(spec: TaskSpec, pipe, ref: ModelRef, text: str, params: dict, not
         return _generate(pipe, ref, text, params, notices, limit, cancel)
     if task == "fill-mask":
         text = _with_model_mask(tokenizer, text)
-    if limit:
+    ids = token_ids(tokenizer, text)  # one tokenization: the length check and the token list
+    if limit and len(ids) > limit:
         text, original = fit_text(tokenizer, text, limit)
-        if original > limit:
-            notices.append(truncation_notice(original, limit, ref.name))
+        notices.append(truncation_notice(original, limit, ref.name))
+        ids = token_ids(tokenizer, text)
     if task == "fill-mask" and tokenizer.mask_token not in text:
         raise UserError("the mask token was cut off with the end of the text", "put the mask earlier, or shorten the text")
     if task == "text-classification":
@@ -70,7 +71,7 @@ def run_native(spec: TaskSpec, pipe, ref: ModelRef, text: str, params: dict, not
     if task == "fill-mask":
         return to_plain(pipe(text, top_k=params.get("top_k", 5)))
     if task == "feature-extraction":
-        return _features(pipe, text, bool(params.get("return_values")))
+        return _features(pipe, text, ids, bool(params.get("return_values")))
     if task == "zero-shot-classification":
         labels = params.get("candidate_labels")
         if isinstance(labels, str):
@@ -89,9 +90,8 @@ def run_native(spec: TaskSpec, pipe, ref: ModelRef, text: str, params: dict, not
     raise AssertionError(f"no native runner for {task}")  # tasks.py and this file disagree: a bug
 
 
-def _features(pipe, text: str, return_values: bool) -> dict:
+def _features(pipe, text: str, ids: list[int], return_values: bool) -> dict:
     hidden = pipe(text, return_tensors=True)  # (1, T, H)
-    ids = pipe.tokenizer(text, truncation=True)["input_ids"]
     result = {"shape": list(hidden.shape), "tokens": pipe.tokenizer.convert_ids_to_tokens(ids)}
     if return_values:
         result["features"] = to_plain(hidden)

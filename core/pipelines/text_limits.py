@@ -19,6 +19,19 @@ def model_limit(tokenizer, config) -> int | None:
     return None
 
 
+def token_ids(tokenizer, text: str) -> list[int]:
+    """The ids the model gets for text (special tokens included), without truncation.
+
+    Uses the Rust tokenizer directly when it carries no truncation or padding of its own: the
+    transformers wrapper costs a few hundred microseconds a call, which the console pays on
+    every run.
+    """
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None and backend.truncation is None and backend.padding is None:
+        return backend.encode(text, add_special_tokens=True).ids
+    return tokenizer(text)["input_ids"]
+
+
 def fit_text(tokenizer, text: str, max_tokens: int, keep: str = "start") -> tuple[str, int]:
     """Cut text so it tokenizes to at most max_tokens (special tokens included).
 
