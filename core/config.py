@@ -94,6 +94,9 @@ class TrainConfig:
     bf16: bool = _f(True, "bfloat16 autocast on CUDA: faster matrix maths at nearly the same accuracy (ignored on CPU).")
     # .item() synchronises the GPU, so losses are read only every log_every_steps steps.
     log_every_steps: int = _f(20, "Report the training loss every this many steps.")
+    eval_every_steps: int = _f(
+        0, "Also evaluate on the validation set every this many steps (0: only at epoch ends); "
+        "the best checkpoint is chosen among all evaluations.")
 
 
 @dataclass(frozen=True)
@@ -395,6 +398,8 @@ def validate(config: RunConfig, train_size: int | None = None, check_device: boo
         err("train.early_stopping_patience", "must be 0 (off) or more")
     if t.log_every_steps < 1:
         err("train.log_every_steps", "must be at least 1")
+    if t.eval_every_steps < 0:
+        err("train.eval_every_steps", "must be 0 (only at epoch ends) or more")
     dev = t.device.strip().lower()
     if dev in ("auto", "cpu"):
         pass

@@ -59,6 +59,18 @@ class EpochCompleted:
 
 
 @dataclass(frozen=True)
+class ValidationReported:
+    """An evaluation inside an epoch (train.eval_every_steps); epoch ends report EpochCompleted."""
+
+    epoch: int  # 1-based, the epoch in progress
+    step: int
+    val_loss: float
+    val_accuracy: float
+    elapsed_s: float
+    improved: bool = False  # a new best: the best checkpoint was saved at this step
+
+
+@dataclass(frozen=True)
 class EvaluationReported:
     label_names: list[str]
     accuracy: float
@@ -122,14 +134,14 @@ class TrainingCancelled:
 
 
 Event = Union[
-    RunStarted, StepLogged, EpochCompleted, EvaluationReported, CheckpointSaved,
+    RunStarted, StepLogged, EpochCompleted, ValidationReported, EvaluationReported, CheckpointSaved,
     TrainingFinished, TrainingFailed, TrainingCancelled,
 ]
 EventCallback = Callable[[Event], None]
 
 EVENT_TYPES: dict[str, type] = {
     cls.__name__: cls
-    for cls in (RunStarted, StepLogged, EpochCompleted, EvaluationReported, CheckpointSaved,
+    for cls in (RunStarted, StepLogged, EpochCompleted, ValidationReported, EvaluationReported, CheckpointSaved,
                 TrainingFinished, TrainingFailed, TrainingCancelled)
 }
 TERMINAL_EVENTS = (TrainingFinished, TrainingFailed, TrainingCancelled)

@@ -81,6 +81,10 @@ class HeadlessPrinter:
                 f"loss {event.loss:.4f}  lr {event.lr:.2e}  {event.samples_per_s:,.0f} samples/s  "
                 f"mem {format_bytes(event.memory_bytes)}  eta {format_duration(event.eta_s)}"
             )
+        elif isinstance(event, ev.ValidationReported):
+            best = " (best so far)" if event.improved else ""
+            self._print(f"  step {event.step} (epoch {event.epoch}): Val Loss: {event.val_loss:.4f}, "
+                        f"Val Accuracy: {event.val_accuracy:.4f}{best}")
         elif isinstance(event, ev.CheckpointSaved):
             what = {"best": "best checkpoint", "last": "checkpoint", "interrupt": "interrupt checkpoint"}.get(
                 event.kind, f"{event.kind} checkpoint")

@@ -219,6 +219,7 @@ class Trainer:
             steps_per_epoch=steps_per_epoch, num_parameters=sum(p.numel() for p in model.parameters()),
             start_epoch=progress.epoch, data_summary=dict(getattr(data, "summary", {}) or {}),
         ))
+        self._iterate_batches = iterate_batches
         self._train(model, optimizer, progress, iterate_batches)
 
     def _read_resume_state(self) -> dict[str, Any]:
@@ -250,20 +251,14 @@ class Trainer:
             finished = self._train_epoch(model, optimizer, progress, batches, epoch)
             if not finished:
                 return self._stopped(model, optimizer, progress)
-            val = evaluate(model, iterate_batches(data.val, eval_batch_size(tcfg.batch_size), shuffle=False,
-                                                  seed=0), device, tcfg.bf16, self._stop.is_set)
-            if val is None:
+            checked = self._validate(model, progress, epoch)
+            if checked is None:
                 return self._stopped(model, optimizer, progress)
-            if not math.isfinite(val.loss) and val.labels:
-                raise _nonfinite_failure("validation loss", val.loss, progress.step, epoch, cfg)
+            val, metric, improved = checked
             train_loss = progress.epoch_loss_sum / max(1, progress.epoch_samples)
             train_acc = progress.epoch_correct / max(1, progress.epoch_samples)
-            metric = val.loss if tcfg.early_stopping_metric == "val_loss" else val.accuracy
-            improved = is_improvement(tcfg.early_stopping_metric, metric, progress.best_metric)
-            if improved:
-                progress.best_metric, progress.best_epoch = metric, epoch
+            if improved or progress.improved_this_epoch:
                 progress.epochs_without_improvement = 0
-                self._best_eval = (val, epoch)
             else:
                 progress.epochs_without_improvement += 1
             progress.end_epoch(train_loss, val.loss, val.accuracy)
@@ -302,6 +297,39 @@ class Trainer:
             checkpoint_dir=checkpoint_dir,
         ))
 
+    def _validate(self, model, progress: Progress, epoch: int):
+        """Evaluate on the validation split and track the best: (result, metric, improved), or
+        None when a stop was requested midway."""
+        cfg = self.config
+        tcfg = cfg.train
+        batches = self._iterate_batches(self._data.val, eval_batch_size(tcfg.batch_size), shuffle=False, seed=0)
+        val = evaluate(model, batches, self._device, tcfg.bf16, self._stop.is_set)
+        if val is None:
+            return None
+        if not math.isfinite(val.loss) and val.labels:
+            raise _nonfinite_failure("validation loss", val.loss, progress.step, epoch, cfg)
+        metric = val.loss if tcfg.early_stopping_metric == "val_loss" else val.accuracy
+        improved = is_improvement(tcfg.early_stopping_metric, metric, progress.best_metric)
+        if improved:
+            progress.best_metric, progress.best_epoch = metric, epoch
+            self._best_eval = (val, epoch)
+        return val, metric, improved
+
+    def _validate_midway(self, model, optimizer, progress: Progress, epoch: int) -> None:
+        """train.eval_every_steps: an evaluation inside the epoch; a new best is saved at once."""
+        checked = self._validate(model, progress, epoch)
+        if checked is None:
+            return  # stopping: the loop notices at the next step
+        val, metric, improved = checked
+        if improved:
+            progress.improved_this_epoch = True
+        self._emit(ev.ValidationReported(
+            epoch=epoch, step=progress.step, val_loss=val.loss, val_accuracy=val.accuracy,
+            elapsed_s=time.perf_counter() - self._t0, improved=improved,
+        ))
+        if improved and self.out_dir is not None:
+            self._save("best", model, optimizer, progress, metric)
+
     def _train_epoch(self, model, optimizer, progress: Progress, batches, epoch: int) -> bool:
         """Run the rest of one epoch; False when stopped before its end."""
         cfg = self.config
@@ -310,6 +338,7 @@ class Trainer:
         total_steps, steps_per_epoch = self._total_steps, self._steps_per_epoch
         window = LossWindow(first_step=progress.step + 1)
         self._pending = PendingLog()
+        eval_every = tcfg.eval_every_steps
         for index, batch in enumerate(batches):
             if index < progress.batch_in_epoch:
                 continue  # resumed mid-epoch: these batches were trained before the interrupt
@@ -338,6 +367,10 @@ class Trainer:
                 # The only host-device synchronisation of the loop: once per log_every_steps.
                 self._flush(window, progress, epoch, emit=True, lr=lr)
                 window = LossWindow(first_step=progress.step + 1)
+            if eval_every and progress.step % eval_every == 0 and progress.batch_in_epoch < steps_per_epoch:
+                self._flush(window, progress, epoch, emit=False)  # a best/ saved now has the epoch's sums
+                window = LossWindow(first_step=progress.step + 1)
+                self._validate_midway(model, optimizer, progress, epoch)
         self._flush(window, progress, epoch, emit=False)
         progress.batch_in_epoch = steps_per_epoch
         return True

@@ -177,6 +177,7 @@ class Progress:
         self.best_metric: float | None = None
         self.best_epoch: int | None = None
         self.epochs_without_improvement = 0
+        self.improved_this_epoch = False  # by an evaluation inside the epoch (train.eval_every_steps)
         self.history: list[dict[str, float]] = []
 
     def end_epoch(self, train_loss: float, val_loss: float, val_accuracy: float) -> None:
@@ -184,10 +185,11 @@ class Progress:
         self.history.append({"epoch": self.epoch, "train_loss": train_loss, "val_loss": val_loss,
                              "val_accuracy": val_accuracy})
         self.batch_in_epoch = 0
+        self.improved_this_epoch = False
         self.epoch_loss_sum, self.epoch_correct, self.epoch_samples = 0.0, 0, 0
 
     _FIELDS = ("epoch", "step", "batch_in_epoch", "epoch_loss_sum", "epoch_correct", "epoch_samples",
-               "best_metric", "best_epoch", "epochs_without_improvement", "history")
+               "best_metric", "best_epoch", "epochs_without_improvement", "improved_this_epoch", "history")
 
     def to_state(self) -> dict[str, Any]:
         return {name: copy.deepcopy(getattr(self, name)) for name in self._FIELDS}

@@ -267,3 +267,26 @@ def test_snapshot_is_a_cpu_eval_copy_that_predicts_and_leaves_training_unchanged
     # Taking a snapshot draws no random numbers: the run is identical to one without it.
     for a, b in zip(plain._model.state_dict().values(), watched._model.state_dict().values()):
         assert torch.equal(a, b)
+
+
+def test_evaluations_inside_epochs_report_and_save_the_best_without_changing_training(tmp_path):
+    config = nano("model.dropout=0.2", "train.eval_every_steps=5")
+    data = prepare_data(config.data, config.model, config.train.seed)
+    plain, _ = run_trainer(nano("model.dropout=0.2"), data=data)
+    trainer, events = run_trainer(config, out_dir=tmp_path, data=data)
+    steps_per_epoch = events[0].steps_per_epoch  # 15: evaluations at 5 and 10 of each epoch
+    midway = of(events, ev.ValidationReported)
+    assert [v.step for v in midway] == [5, 10, 20, 25]
+    assert [v.epoch for v in midway] == [1, 1, 2, 2]
+    assert all(0.0 <= v.val_accuracy <= 1.0 and v.val_loss > 0 for v in midway)
+    assert midway[0].improved  # the first evaluation is always the best so far
+    saved_best = [s for s in of(events, ev.CheckpointSaved) if s.kind == "best"]
+    assert saved_best[0].step == 5
+    # The best is chosen among every evaluation, inside epochs and at their ends (val_loss here).
+    losses = [v.val_loss for v in midway] + [e.val_loss for e in of(events, ev.EpochCompleted)]
+    assert events[-1].best_metric == min(losses)
+    best_state = json.loads((tmp_path / "best" / "state.json").read_text())
+    assert best_state["step"] == saved_best[-1].step and best_state["best_metric"] == min(losses)
+    # Evaluating draws no random numbers and changes no weights.
+    for a, b in zip(plain._model.state_dict().values(), trainer._model.state_dict().values()):
+        assert torch.equal(a, b)
