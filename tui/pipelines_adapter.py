@@ -130,11 +130,18 @@ def format_result(result: Any) -> str:
                 lines.append(f"{r['label']}: {r['score']:.4f}")
             elif "generated_text" in r or "translation_text" in r or "summary_text" in r:
                 lines.append(str(r.get("generated_text") or r.get("translation_text") or r.get("summary_text")))
+            elif ("entity_group" in r or "entity" in r) and "word" in r:
+                lines.append(f"{r['word']} -> {r.get('entity_group') or r.get('entity')}: {r.get('score', 0):.4f}")
             elif "token_str" in r and "score" in r:
                 lines.append(f"{r['token_str']!r}: {r['score']:.4f}")
             else:
                 lines.append(json.dumps(r, ensure_ascii=False, default=str))
         return "\n".join(lines)
+    if isinstance(result, dict) and "shape" in result and "tokens" in result:  # feature-extraction
+        shape = "x".join(str(n) for n in result["shape"])
+        return f"hidden states {shape}: {' '.join(result['tokens'])}"
+    if isinstance(result, dict) and "labels" in result and "scores" in result:  # zero-shot
+        return "\n".join(f"{label}: {score:.4f}" for label, score in zip(result["labels"], result["scores"]))
     if isinstance(result, dict) and "answer" in result:
         return f"{result['answer']} (score {result.get('score', 0):.4f})"
     return json.dumps(result, ensure_ascii=False, indent=1, default=str)
