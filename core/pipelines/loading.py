@@ -8,6 +8,7 @@ terminal UI.
 from __future__ import annotations
 
 import threading
+import warnings
 from collections import OrderedDict
 from typing import Any, Callable
 
@@ -32,6 +33,8 @@ def quiet_transformers() -> None:
     import transformers
     from huggingface_hub.utils import disable_progress_bars
 
+    # Marian's tokenizer suggests an optional package on every load; it translates fine without.
+    warnings.filterwarnings("ignore", message="Recommended: pip install sacremoses")
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()
     disable_progress_bars()

@@ -168,6 +168,42 @@ def build_t5(folder: Path) -> Path:
     return Path(folder)
 
 
+def build_marian(folder: Path) -> Path:
+    """A tiny MarianMT (the tutorial's opus-mt-en-fr architecture) with a sentencepiece vocabulary."""
+    import io
+    import json
+    import warnings
+
+    import sentencepiece as spm
+    from transformers import MarianConfig, MarianMTModel, MarianTokenizer
+
+    _seeded()
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    proto = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(CORPUS), model_writer=proto, vocab_size=90, model_type="unigram",
+        character_coverage=1.0, pad_id=0, eos_id=1, unk_id=2, bos_id=-1, minloglevel=2, hard_vocab_limit=False,
+    )
+    for name in ("source.spm", "target.spm"):
+        (folder / name).write_bytes(proto.getvalue())
+    pieces = spm.SentencePieceProcessor(model_proto=proto.getvalue())
+    vocab = {pieces.id_to_piece(i): i for i in range(pieces.get_piece_size())}
+    (folder / "vocab.json").write_text(json.dumps(vocab))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "Recommended: pip install sacremoses"
+        tok = MarianTokenizer(source_spm=str(folder / "source.spm"), target_spm=str(folder / "target.spm"),
+                              vocab=str(folder / "vocab.json"), model_max_length=64)
+    tok.save_pretrained(folder)
+    config = MarianConfig(
+        vocab_size=len(vocab), d_model=32, encoder_layers=2, decoder_layers=2, encoder_attention_heads=2,
+        decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64, max_position_embeddings=64,
+        pad_token_id=0, eos_token_id=1, decoder_start_token_id=0, forced_eos_token_id=1,
+    )
+    MarianMTModel(config).save_pretrained(folder)
+    return folder
+
+
 def build_vit(folder: Path) -> Path:
     from transformers import ViTConfig, ViTForImageClassification
     try:  # the Pillow backend; the default one wants torchvision
@@ -206,8 +242,13 @@ BUILDERS = {
 
 
 def build_all(root: Path) -> dict[str, Path]:
+    import importlib.util
+
     root = Path(root)
-    return {name: build(root / name) for name, build in BUILDERS.items()}
+    builders = dict(BUILDERS)
+    if importlib.util.find_spec("sentencepiece") is not None:
+        builders["marian"] = build_marian
+    return {name: build(root / name) for name, build in builders.items()}
 
 
 def minilm_dir() -> Path | None:

@@ -131,6 +131,15 @@ def test_translation_uses_the_models_prefix_for_the_language_pair(tiny, monkeypa
     assert "translate English to French: the house" in seen
 
 
+def test_marian_translation_like_the_tutorials_opus_mt_en_fr(tiny):
+    if "marian" not in tiny:
+        pytest.skip("sentencepiece is not installed")
+    result = run_task("translation_en_to_fr", str(tiny["marian"]), "the house is blue .", {"max_new_tokens": 4})
+    assert len(result) == 1 and isinstance(result[0]["translation_text"], str)
+    # A one-pair model needs no languages at all.
+    assert set(run_task("translation", str(tiny["marian"]), "hello", {"max_new_tokens": 2})[0]) == {"translation_text"}
+
+
 def test_translation_without_languages_on_a_multi_pair_model_asks_which(tiny):
     from core.errors import UserError
 
