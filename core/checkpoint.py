@@ -257,10 +257,13 @@ def load_classifier(folder: str | os.PathLike, device: str | torch.device = "cpu
     state = read_state(path)
     config = from_dict(state["config"])
     label_names = list(state["label_names"])
-    model = TransformerClassifier(config.model, len(label_names))
     try:
-        model.load_state_dict(load_weights(path))
-    except (OSError, RuntimeError) as exc:
+        weights = load_weights(path)
+        # The embedding table's rows: a pretrained tokenizer's vocabulary may exceed model.vocab_size.
+        vocab_size = int(weights["embedding.weight"].shape[0]) if "embedding.weight" in weights else None
+        model = TransformerClassifier(config.model, len(label_names), vocab_size=vocab_size)
+        model.load_state_dict(weights)
+    except Exception as exc:  # safetensors' own error type, a shape mismatch, a truncated file
         raise UserError(f"cannot load the weights in {path}: {exc}", "the checkpoint is damaged or from another model shape") from None
     model.to(device).eval()
     return LoadedClassifier(model=model, encoder=load_encoder(path), label_names=label_names, config=config)

