@@ -51,7 +51,9 @@ def run_pipeline(task: str, model: str | None = None, inputs: Any = None, params
     started = time.perf_counter()
     resolved = resolve_task(task)
     spec = resolved.spec
-    params = {**resolved.implied, **{k: v for k, v in (params or {}).items()}}
+    # None or "" means "not given" (the console sends its empty fields): the task name's
+    # implied values (translation_en_to_fr) and the model's defaults then apply.
+    params = {**resolved.implied, **{k: v for k, v in (params or {}).items() if v is not None and v != ""}}
     trust_remote_code = bool(params.pop("trust_remote_code", False)) or trust_remote_code
     if spec.name == "question-answering" and isinstance(inputs, dict):
         params.setdefault("context", inputs.get("context"))

@@ -33,8 +33,6 @@ def quiet_transformers() -> None:
     import transformers
     from huggingface_hub.utils import disable_progress_bars
 
-    # Marian's tokenizer suggests an optional package on every load; it translates fine without.
-    warnings.filterwarnings("ignore", message="Recommended: pip install sacremoses")
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()
     disable_progress_bars()
@@ -93,16 +91,22 @@ def remote_code_error(ref: ModelRef) -> UserError:
 
 
 class translate_load_errors:
-    """Context manager: any exception while loading becomes a UserError naming the model."""
+    """Context manager: any exception while loading becomes a UserError naming the model
+    (and known-harmless warnings stay off the terminal)."""
 
     def __init__(self, ref: ModelRef, trust_remote_code: bool = False):
         self.ref = ref
         self.trust = trust_remote_code
 
     def __enter__(self):
+        self._warnings = warnings.catch_warnings()
+        self._warnings.__enter__()
+        # Marian's tokenizer suggests an optional package on every load; it translates fine without.
+        warnings.filterwarnings("ignore", message="Recommended: pip install sacremoses")
         return self
 
     def __exit__(self, exc_type, exc, tb):
+        self._warnings.__exit__(None, None, None)
         if exc is None or isinstance(exc, UserError) or not isinstance(exc, Exception):
             return False
         raise load_error(self.ref, exc) from exc

@@ -162,8 +162,14 @@ def _folders_under(root: Path) -> list[Path]:
     return found
 
 
+# Looked into by default, relative to the working directory, when they exist.
+DEFAULT_SEARCH_DIRS = ("models", "exports")
+
+
 def list_local_models(search_dirs: list[str | Path] = ()) -> list[LocalModel]:
-    """Every model the console can load without a network, each listed once."""
+    """Every model the console can load without a network, each listed once: the packaged
+    MiniLM, exported models, folders under search_dirs (and ./models, ./exports), the HF cache."""
+    search_dirs = [*search_dirs, *(d for d in DEFAULT_SEARCH_DIRS if Path(d).is_dir())]
     models: list[LocalModel] = []
     minilm = minilm_folder()
     if minilm:

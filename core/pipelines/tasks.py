@@ -100,8 +100,9 @@ def _specs() -> list[TaskSpec]:
         TaskSpec(
             "translation", "Translate a text (translation_en_to_fr also names the languages).", "text", "Text",
             "translation", False, "google-t5/t5-base",
-            (TaskField("src_lang", "From", "text", "en", "Source language code, e.g. en."),
-             TaskField("tgt_lang", "To", "text", "fr", "Target language code, e.g. fr."),
+            # Empty by default: translation_en_to_fr names them, one-pair models need none.
+            (TaskField("src_lang", "From", "text", None, "Source language code, e.g. en (empty: the task name's or none)."),
+             TaskField("tgt_lang", "To", "text", None, "Target language code, e.g. fr (empty: the task name's or none)."),
              TaskField("max_length", "Max tokens", "int", None, "Longest output, in tokens.")),
             _GEN_PARAMS + ("max_new_tokens",),
         ),

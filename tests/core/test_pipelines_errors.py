@@ -159,3 +159,22 @@ def test_cli_lists_tasks_with_their_implementation(capsys):
     lines = {line.split()[0]: line for line in out.splitlines()[1:]}
     assert "workbench" in lines["question-answering"] and "transformers" in lines["fill-mask"]
     assert "sentiment-analysis" in lines["text-classification"]
+
+
+def test_local_model_folders_are_listed_with_their_architecture(tiny, tmp_path, monkeypatch):
+    import shutil
+
+    from core.pipelines import list_local_models
+
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(tiny["bert-cls"], tmp_path / "models" / "my-bert")
+    listed = {m.name: m for m in list_local_models([tiny["gpt2"].parent])}
+    assert listed["my-bert"].source == "folder" and listed["my-bert"].architecture == "BertForSequenceClassification"
+    assert listed["gpt2"].architecture == "GPT2LMHeadModel" and listed["gpt2"].model_type == "gpt2"
+
+
+def test_translation_pair_from_the_task_name_is_kept_when_fields_are_empty(tiny):
+    # The console sends empty language fields; translation_en_to_fr still means en -> fr.
+    run = run_task("translation_en_to_fr", str(tiny["t5"]), "the house", {"src_lang": None, "tgt_lang": None,
+                                                                          "max_new_tokens": 2})
+    assert set(run[0]) == {"translation_text"}
