@@ -32,10 +32,12 @@ def quiet_transformers() -> None:
         return
     import transformers
     from huggingface_hub.utils import disable_progress_bars
+    from huggingface_hub.utils import logging as hub_logging
 
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()
     disable_progress_bars()
+    hub_logging.set_verbosity_error()  # its retry warnings would scribble over the terminal UI
     # Exported workbench classifiers load through the Auto classes once registered.
     import core.hf_classifier  # noqa: F401
 

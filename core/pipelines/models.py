@@ -65,9 +65,35 @@ def resolve_model(model: str | None, default: str) -> ModelRef:
     except HFValidationError:
         raise UserError(f"{text!r} is neither a model folder nor a Hugging Face model id",
                         "give a folder or an id like distilbert/distilbert-base-uncased") from None
-    if is_offline() and not is_cached(text):
+    if not is_cached(text) and (is_offline() or not hub_reachable()):
         raise offline_error(text)
     return ModelRef(text, text, False)
+
+
+_reachable: dict[str, tuple[float, bool]] = {}  # endpoint -> (when probed, answer)
+
+
+def hub_reachable(timeout: float = 2.0) -> bool:
+    """Whether the model hub answers a TCP connection: without this, a machine with no network
+    spends half a minute in retries before failing. Behind a proxy, assume yes."""
+    import socket
+    import time
+    from urllib.parse import urlparse
+
+    if any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
+        return True
+    endpoint = urlparse(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    host, port = endpoint.hostname or "huggingface.co", endpoint.port or (443 if endpoint.scheme != "http" else 80)
+    probed = _reachable.get(host)
+    if probed and time.monotonic() - probed[0] < 30:
+        return probed[1]
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+        answer = True
+    except OSError:
+        answer = False
+    _reachable[host] = (time.monotonic(), answer)
+    return answer
 
 
 def is_cached(repo_id: str) -> bool:

@@ -178,3 +178,14 @@ def test_translation_pair_from_the_task_name_is_kept_when_fields_are_empty(tiny)
     run = run_task("translation_en_to_fr", str(tiny["t5"]), "the house", {"src_lang": None, "tgt_lang": None,
                                                                           "max_new_tokens": 2})
     assert set(run[0]) == {"translation_text"}
+
+
+def test_no_network_without_offline_mode_fails_fast_with_the_same_message(monkeypatch):
+    from core.pipelines import models
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    monkeypatch.setattr(models, "hub_reachable", lambda: False)
+    with pytest.raises(UserError) as err:
+        run_task("summarization", "twb-tests/no-such-model", "a long text")
+    assert "'twb-tests/no-such-model' is not available offline" in err.value.message
