@@ -34,7 +34,7 @@ def make_checkpoint(folder, tokenizer="wordpiece", **model_overrides):
     import torch
 
     from core.checkpoint import save_checkpoint
-    from core.config import DataConfig, RunConfig, preset
+    from core.config import RunConfig, preset
     from core.model import TransformerClassifier
     from core.tokenization import build_encoder
 
