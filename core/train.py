@@ -231,6 +231,9 @@ class Trainer:
         if saved.model != self.config.model:
             raise UserError(f"the model settings differ from the checkpoint's in {self.resume_from}",
                             "resume with the checkpoint's model settings (only train.* may change)")
+        if state.get("batch_in_epoch") and saved.train.batch_size != self.config.train.batch_size:
+            raise UserError(f"{self.resume_from} stopped inside an epoch with train.batch_size "
+                            f"{saved.train.batch_size}", "resume it with the same batch size")
         return state
 
     # --- the loop --------------------------------------------------------------------------
@@ -421,8 +424,11 @@ class Trainer:
 
     def _stopped(self, model, optimizer, progress: Progress) -> None:
         checkpoint_dir = None
-        if self._interrupt.is_set() and self.out_dir is not None:
-            # The epoch in progress is saved as "epoch done so far + batches done", resumable exactly.
-            self._save("interrupt", model, optimizer, progress, progress.best_metric)
-            checkpoint_dir = str(self.out_dir / "interrupt")
+        if self._interrupt.is_set():
+            if self.out_dir is not None and progress.step > self._session_start_step:
+                # The epoch in progress is saved as "epochs done + batches done", resumable exactly.
+                self._save("interrupt", model, optimizer, progress, progress.best_metric)
+                checkpoint_dir = str(self.out_dir / "interrupt")
+            elif self.resume_from is not None:
+                checkpoint_dir = str(self.resume_from)  # nothing trained since: resume from there again
         self._finish(ev.TrainingCancelled(epoch=progress.epoch, step=progress.step, checkpoint_dir=checkpoint_dir))
