@@ -16,7 +16,7 @@ import json
 import os
 import random
 import shutil
-import tempfile
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,7 +92,9 @@ def save_checkpoint(
     """Write a checkpoint folder atomically; ``state`` is the trainer's plain-data progress."""
     final = Path(folder)
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.tmp-"))
+    # mkdir rather than mkdtemp: the folder gets the user's usual permissions (mkdtemp's are 0700).
+    tmp = final.parent / f".{final.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
     try:
         # Contiguous CPU copies: safetensors refuses views, and the GPU copy stays untouched.
         weights = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
