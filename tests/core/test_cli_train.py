@@ -14,7 +14,7 @@ from core import events as ev
 from core.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
-LEARNS = ["--preset", "nano", "--set", "data.num_samples=2000", "--set", "train.epochs=3", "--set", "train.lr=3e-3"]
+LEARNS = ["--preset", "nano", "--set", "data.num_samples=2000", "--set", "train.epochs=5", "--set", "train.lr=5e-3"]
 
 
 @pytest.fixture(autouse=True)
@@ -29,8 +29,8 @@ def test_train_prints_epoch_lines_and_report_and_learns(tmp_path, capsys):
     code = main(["train", *LEARNS, "--out", str(tmp_path), "--quiet"])
     out = capsys.readouterr().out
     assert code == 0
-    lines = re.findall(r"^Epoch (\d)/3, Train Loss: [\d.]+, Val Loss: [\d.]+, Val Accuracy: ([\d.]+)$", out, re.M)
-    assert [n for n, _ in lines] == ["1", "2", "3"]
+    lines = re.findall(r"^Epoch (\d)/5, Train Loss: [\d.]+, Val Loss: [\d.]+, Val Accuracy: ([\d.]+)$", out, re.M)
+    assert [n for n, _ in lines] == ["1", "2", "3", "4", "5"]
     assert float(lines[-1][1]) >= 0.75  # chance is 0.5
     assert "precision" in out and "confusion" in out and "negative" in out
     assert (tmp_path / "best" / "model.safetensors").is_file() and (tmp_path / "last" / "state.json").is_file()

@@ -91,7 +91,7 @@ def test_step_reports_are_throttled_but_the_first_always_comes(monkeypatch):
 
 
 def test_learns_the_synthetic_task_well_above_chance():
-    _, events = run_trainer(nano("data.num_samples=2000", "train.epochs=3", "train.lr=3e-3"))
+    _, events = run_trainer(nano("data.num_samples=2000", "train.epochs=5", "train.lr=5e-3"))
     assert of(events, ev.EpochCompleted)[-1].val_accuracy >= 0.75
 
 
