@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -36,8 +36,16 @@ class RecordedAttention:
     text: str | None = None
     layer: int | None = None
     head: int | None = None
+    truncated: int = 0  # tokens cut off the end of the text to fit max_seq_len
     index: int = -1  # record index in the log
-    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def num_layers(self) -> int:
+        return self.weights.shape[0]
+
+    @property
+    def num_heads(self) -> int:
+        return self.weights.shape[1]
 
 
 def attention_from_record(record: dict[str, Any], index: int = -1) -> RecordedAttention:
@@ -48,7 +56,8 @@ def attention_from_record(record: dict[str, Any], index: int = -1) -> RecordedAt
         raise ValueError(f"attention weights of shape {list(weights.shape)} do not match {len(tokens)} tokens")
     return RecordedAttention(tokens=tokens, weights=weights, source=record.get("source") or "",
                              causal=bool(record.get("causal")), prediction=record.get("prediction"),
-                             text=record.get("text"), layer=record.get("layer"), head=record.get("head"), index=index)
+                             text=record.get("text"), layer=record.get("layer"), head=record.get("head"),
+                             truncated=int(record.get("truncated") or 0), index=index)
 
 
 class ReplayCursor:

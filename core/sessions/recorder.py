@@ -87,6 +87,7 @@ class SessionRecorder:
             "tokens": list(view.tokens),
             "weights": schema.encode_weights(view.weights),  # (L, H, T, T) float16
             "prediction": getattr(view, "prediction", None),
+            "truncated": int(getattr(view, "truncated", 0) or 0),
             "layer": layer,
             "head": head,
         }

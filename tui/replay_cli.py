@@ -1,0 +1,31 @@
+"""`twb replay SESSION` and `twb attach SESSION`: parsers only; Textual loads when they run."""
+from __future__ import annotations
+
+import argparse
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    """Add the two viewer commands to the `twb` parser built by core.cli."""
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    replay = sub.add_parser(
+        "replay", help="open a recorded session read-only in the workbench, with a replay cursor",
+        description="Open a session read-only: the panes show it as of a replay cursor. Keys: space play/pause, "
+                    "+/- speed (1x to 100x, instant), ./, step forward/back, e jump to an epoch, g/G start/end.")
+    replay.add_argument("session", help="session name or folder (as listed by `twb sessions`)")
+    replay.add_argument("--dir", metavar="DIR", help="sessions folder (default: $TWB_SESSIONS_DIR or ./sessions)")
+    replay.set_defaults(func=lambda args: run_viewer(args, follow=False))
+    attach = sub.add_parser(
+        "attach", help="follow a session another process is writing (e.g. `twb train --session`), live",
+        description="Follow a live session like tail -f. Quitting (ctrl+q, ctrl+d) or losing the connection "
+                    "only closes this viewer; the training process is never touched.")
+    attach.add_argument("session", help="session name or folder")
+    attach.add_argument("--dir", metavar="DIR", help="sessions folder (default: $TWB_SESSIONS_DIR or ./sessions)")
+    attach.set_defaults(func=lambda args: run_viewer(args, follow=True))
+
+
+def run_viewer(args: argparse.Namespace, follow: bool) -> int:
+    from tui.replay import open_viewer  # Textual loads only here
+
+    app = open_viewer(args.session, follow=follow, root=args.dir)
+    app.run()
+    return int(app.return_code or 0)
