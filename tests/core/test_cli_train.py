@@ -74,30 +74,37 @@ def test_extension_hooks_add_options_and_event_consumers(tmp_path, monkeypatch, 
     assert seen[0] == ("x", tmp_path, "RunStarted") and seen[-1][2] == "TrainingFinished"
 
 
-def test_ctrl_c_saves_an_interrupt_checkpoint_that_resumes(tmp_path, capsys):
+def start_training(out_dir: Path) -> subprocess.Popen:
+    """`twb train` in a subprocess, returned once its first progress line shows training is under way."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
-    out_dir = tmp_path / "run"
     proc = subprocess.Popen(
         [sys.executable, "-c", "import sys; from core.cli import main; sys.exit(main())",
          "train", "--preset", "default", "--out", str(out_dir)],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
+    for line in proc.stdout:
+        if line.lstrip().startswith("step "):
+            break
+    return proc
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_stop_signal_saves_an_interrupt_checkpoint_that_resumes(tmp_path, capsys, signum, code):
+    out_dir = tmp_path / "run"
+    proc = start_training(out_dir)
     try:
-        for line in proc.stdout:  # the first progress line: training is under way
-            if line.lstrip().startswith("step "):
-                break
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signum)
         out, err = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 130, err
+    assert proc.returncode == code, err
     assert "resume with: twb train --resume" in out
     assert (out_dir / "interrupt" / "state.json").is_file()
-
+    if signum != signal.SIGINT:
+        return
     # Resuming finishes the interrupted first epoch (epochs cut to 1 to keep the test short).
-    code = main(["train", "--resume", str(out_dir), "--set", "train.epochs=1", "--quiet"])
-    assert code == 0
+    assert main(["train", "--resume", str(out_dir), "--set", "train.epochs=1", "--quiet"]) == 0
     assert "Epoch 1/1, Train Loss" in capsys.readouterr().out
 
 
@@ -112,3 +119,23 @@ def test_printer_reports_failures_on_one_line(capsys):
     HeadlessPrinter()(ev.TrainingFailed(message="the training loss became nan at step 7", hint="lower train.lr"))
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["twb: error: the training loss became nan at step 7 (lower train.lr)"]
+
+
+def test_printer_shows_progress_checkpoints_and_the_end(capsys):
+    from core.printer import HeadlessPrinter
+
+    printer = HeadlessPrinter(progress_every_s=3600)
+    step = ev.StepLogged(epoch=1, step=20, total_steps=100, epoch_progress=0.4, loss=0.6931, lr=1e-3,
+                         samples_per_s=1234.0, tokens_per_s=20000.0, elapsed_s=2.0, eta_s=75.0,
+                         memory_bytes=300 * 2**20)
+    printer(step)
+    printer(step)  # within progress_every_s: not printed again
+    printer(ev.CheckpointSaved(path="runs/x/best", kind="best", epoch=1, step=50, metric=0.5))
+    printer(ev.TrainingFinished(epochs_completed=2, elapsed_s=83, best_metric=0.41, best_epoch=2,
+                                checkpoint_dir="runs/x/best"))
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["step", "20/100", "epoch", "1", "40%", "loss", "0.6931", "lr", "1.00e-03",
+                              "1,234", "samples/s", "mem", "300.0", "MiB", "eta", "1:15"]
+    assert out[1] == "  saved best checkpoint: runs/x/best"
+    assert out[2] == "Training finished after 2 epochs in 1:23; best metric 0.4100 at epoch 2; model in runs/x/best"
+    assert len(out) == 3
