@@ -23,10 +23,7 @@ from textual.worker import Worker, WorkerState
 from core.config import ConfigError, PRESETS, RunConfig, load_toml, save_toml
 from core.events import TERMINAL_EVENTS, Event, RunStarted
 from tui.bridge import EngineEvent, StepProgress, event_poster
-from tui.panes.attention import AttentionPane
-from tui.panes.console import ConsolePane
 from tui.panes.hyperparams import HyperparamsPane
-from tui.panes.training_log import TrainingLogPane
 from tui.screens.dialogs import ConfirmScreen, PromptScreen
 from tui.screens.help import HelpScreen
 
@@ -77,30 +74,48 @@ class WorkbenchApp(App):
         self.config_path = config_path
         self.install_signal_handlers = install_signal_handlers
         self.trainer: Any = None
+        self.log_pane: Any = None  # TrainingLogPane, AttentionPane, ConsolePane: mounted after the first frame
+        self.attention_pane: Any = None
+        self.console_pane: Any = None
         self.training_worker: Worker | None = None
         self.config_valid = True
         self.active_pane = "hyperparams"
         self.events_seen = 0
         self._cancel_requested = False
+        self._pending_events: list[Event] = []
+        self.panes_ready = asyncio.Event()  # set once every pane is mounted (tests await it)
 
     # --- layout ------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         self.tabs = Tabs(*(Tab(PANE_TITLES[p], id=f"tab-{p}") for p in PANE_IDS), id="pane-tabs")
         yield self.tabs
-        self.form = HyperparamsPane(self.initial_config, id="hyperparams")
-        self.log_pane = TrainingLogPane(id="training")
-        self.attention_pane = AttentionPane(self.snapshot, id="attention")
-        self.console_pane = ConsolePane(id="console")
+        # Classes given at construction: adding them later would restyle each pane's subtree.
+        self.form = HyperparamsPane(self.initial_config, id="hyperparams", classes="pane -active")
         with Container(id="panes"):
-            yield from self.panes()
+            # Only the form is in the first frame; the other panes mount right after it
+            # (``_mount_other_panes``), so the first screen appears sooner.
+            yield self.form
         yield Static(f"The terminal is too small: the workbench needs at least {MIN_SIZE[0]}x{MIN_SIZE[1]}.\n"
                      "Enlarge the window (or the tmux pane); ctrl+q quits.", id="too-small")
         yield Footer(compact=True)
 
+    async def _mount_other_panes(self) -> None:
+        # Imported here: their modules (plotext, rich logs, ...) are not needed for the first frame.
+        from tui.panes.attention import AttentionPane
+        from tui.panes.console import ConsolePane
+        from tui.panes.training_log import TrainingLogPane
+
+        self.log_pane = TrainingLogPane(id="training", classes="pane")
+        self.attention_pane = AttentionPane(self.snapshot, id="attention", classes="pane")
+        self.console_pane = ConsolePane(id="console", classes="pane")
+        await self.query_one("#panes").mount_all([self.log_pane, self.attention_pane, self.console_pane])
+        self.panes_ready.set()
+        pending, self._pending_events = self._pending_events, []
+        self.feed_all(pending)
+
     def on_mount(self) -> None:
-        for pane in self.panes():
-            pane.add_class("pane")
+        self.call_after_refresh(self._mount_other_panes)
         self.tabs.can_focus = False
         self._mark_active("hyperparams")
         self.form.query_one("#preset").focus()
@@ -109,6 +124,8 @@ class WorkbenchApp(App):
 
     def panes(self) -> list[Widget]:
         # Held, not queried: a modal screen on top must not hide the panes from events.
+        if not self.panes_ready.is_set():
+            return [self.form]
         return [self.form, self.log_pane, self.attention_pane, self.console_pane]
 
     def _mark_active(self, pane_id: str) -> None:
@@ -120,6 +137,8 @@ class WorkbenchApp(App):
             tabs.active = f"tab-{pane_id}"
 
     def action_show_pane(self, pane_id: str) -> None:
+        if not self.panes_ready.is_set():
+            return
         self._mark_active(pane_id)
         pane = next(p for p in self.panes() if p.id == pane_id)
         # Back to where the user was in that pane, else its first field.
@@ -157,6 +176,9 @@ class WorkbenchApp(App):
 
     def feed(self, event: Event) -> None:
         """Hand one engine event to every pane (live training, or a replayed session)."""
+        if not self.panes_ready.is_set():  # fed before the panes exist: keep it for them
+            self._pending_events.append(event)
+            return
         self.events_seen += 1
         for pane in self.panes():
             pane.apply_event(event)

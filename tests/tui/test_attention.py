@@ -40,6 +40,7 @@ class Snapshotting:
 async def test_typed_sentence_shows_the_models_attention_and_keys_switch_layer_and_head(nano_snapshot):
     app = create_app(PRESETS["nano"], install_signal_handlers=False)
     async with app.run_test(size=(80, 24)) as pilot:
+        await app.panes_ready.wait()
         app.trainer = Snapshotting(nano_snapshot)
         await pilot.press("f4")
         await pilot.press(*"a good movie", "enter")
@@ -64,6 +65,7 @@ async def test_typed_sentence_shows_the_models_attention_and_keys_switch_layer_a
 async def test_no_model_yet_says_what_to_do():
     app = create_app(PRESETS["nano"], install_signal_handlers=False)
     async with app.run_test(size=(80, 24)) as pilot:
+        await app.panes_ready.wait()
         await pilot.press("f4", *"hello", "enter")
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -74,6 +76,7 @@ async def test_layers_wrap_and_long_inputs_scroll_under_fixed_labels():
     tokens = [f"t{i}" for i in range(60)]
     app = create_app(install_signal_handlers=False)
     async with app.run_test(size=(80, 24)) as pilot:
+        await app.panes_ready.wait()
         await pilot.press("f4")
         app.attention_pane.show_view(make_view(tokens, layers=3, heads=4))
         heat = app.query_one(AttentionHeatmap)
@@ -92,6 +95,7 @@ async def test_layers_wrap_and_long_inputs_scroll_under_fixed_labels():
 async def test_causal_view_leaves_future_cells_blank():
     app = create_app(install_signal_handlers=False)
     async with app.run_test(size=(80, 24)) as pilot:
+        await app.panes_ready.wait()
         await pilot.press("f4")
         app.attention_pane.show_view(make_view(["the", "cat", "sat"], causal=True))
         heat = app.query_one(AttentionHeatmap)

@@ -14,6 +14,7 @@ async def test_prompt_runs_the_task_and_history_recalls_it(monkeypatch):
     monkeypatch.setattr(pipelines_adapter, "run", fake_run)
     app = create_app(install_signal_handlers=False)
     async with app.run_test(size=(80, 24)) as pilot:
+        await app.panes_ready.wait()
         await app.workers.wait_for_complete()  # the task catalogue loads in a worker
         await pilot.pause()
         console = app.console_pane
@@ -37,6 +38,7 @@ async def test_prompt_runs_the_task_and_history_recalls_it(monkeypatch):
 async def test_task_fields_follow_the_chosen_task():
     app = create_app(install_signal_handlers=False)
     async with app.run_test(size=(80, 24)) as pilot:
+        await app.panes_ready.wait()
         await app.workers.wait_for_complete()
         await pilot.pause()
         app.query_one("#console-task").value = "question-answering"
@@ -51,6 +53,7 @@ async def test_without_pipelines_the_console_says_so(monkeypatch):
     monkeypatch.setattr(pipelines_adapter, "unavailable_reason", lambda: "pipelines not available (test)")
     app = create_app(install_signal_handlers=False)
     async with app.run_test(size=(80, 24)) as pilot:
+        await app.panes_ready.wait()
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert "pipelines not available" in str(app.query_one("#console-status").render())

@@ -6,7 +6,7 @@ from tui.app import create_app
 
 
 def field_error(app, dotted: str) -> str:
-    return str(app.query_one("#f-" + dotted.replace(".", "-") + "-error", Static).render())
+    return app.form.error_text(dotted)
 
 
 async def type_into(pilot, selector: str, text: str) -> None:
@@ -20,6 +20,8 @@ async def type_into(pilot, selector: str, text: str) -> None:
 async def test_invalid_value_shows_engine_message_and_disables_start(scripted):
     app = create_app(PRESETS["nano"], trainer_factory=scripted, install_signal_handlers=False)
     async with app.run_test(size=(80, 24)) as pilot:
+        await app.panes_ready.wait()
+        await app.form.built.wait()
         await type_into(pilot, "#f-model-emb_dim", "15")  # nano has 2 heads
         assert "not divisible by model.n_heads=2" in field_error(app, "model.emb_dim")
         assert app.query_one("#start", Button).disabled
@@ -34,6 +36,8 @@ async def test_invalid_value_shows_engine_message_and_disables_start(scripted):
 async def test_unparsable_value_is_reported_under_its_field():
     app = create_app(PRESETS["nano"], install_signal_handlers=False)
     async with app.run_test(size=(80, 24)) as pilot:
+        await app.panes_ready.wait()
+        await app.form.built.wait()
         await type_into(pilot, "#f-train-lr", "fast")
         assert "expected a number" in field_error(app, "train.lr")
         assert "train.lr" in app.form.errors
@@ -44,6 +48,8 @@ async def test_unparsable_value_is_reported_under_its_field():
 async def test_focused_field_explains_itself():
     app = create_app(install_signal_handlers=False)
     async with app.run_test(size=(80, 24)) as pilot:
+        await app.panes_ready.wait()
+        await app.form.built.wait()
         app.query_one("#f-model-n_heads").focus()
         await pilot.pause()
         assert "Attention heads" in str(app.query_one("#field-help", Static).render())
@@ -52,6 +58,8 @@ async def test_focused_field_explains_itself():
 async def test_choosing_a_preset_fills_every_field():
     app = create_app(PRESETS["nano"], install_signal_handlers=False)
     async with app.run_test(size=(80, 24)) as pilot:
+        await app.panes_ready.wait()
+        await app.form.built.wait()
         app.query_one("#preset").value = "seed"
         await pilot.pause()
         assert app.form.config == PRESETS["seed"]
@@ -63,6 +71,8 @@ async def test_config_saves_to_and_loads_from_toml(tmp_path):
     path = tmp_path / "run.toml"
     app = create_app(PRESETS["nano"], install_signal_handlers=False, config_path=str(path))
     async with app.run_test(size=(80, 24)) as pilot:
+        await app.panes_ready.wait()
+        await app.form.built.wait()
         await type_into(pilot, "#f-train-epochs", "7")
         await pilot.press("ctrl+s")
         await pilot.press("enter")

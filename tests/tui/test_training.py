@@ -24,6 +24,7 @@ async def test_real_training_on_nano_shows_epoch_lines_curves_and_report(tmp_pat
     seen = []
     app = create_app(PRESETS["nano"], out_dir=tmp_path, install_signal_handlers=False)
     async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
+        await app.panes_ready.wait()
         await pilot.press("f6")
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -50,6 +51,7 @@ async def test_real_training_on_nano_shows_epoch_lines_curves_and_report(tmp_pat
 async def test_cancel_stops_the_run(holding_factory):
     app = create_app(PRESETS["nano"], trainer_factory=holding_factory, install_signal_handlers=False)
     async with app.run_test(size=(80, 24)) as pilot:
+        await app.panes_ready.wait()
         await pilot.press("f6")
         assert await asyncio.to_thread(wait_started)
         assert app.training
@@ -65,6 +67,7 @@ async def test_cancel_stops_the_run(holding_factory):
 async def test_quit_during_training_asks_then_cancels_and_exits(holding_factory):
     app = create_app(PRESETS["nano"], trainer_factory=holding_factory, install_signal_handlers=False)
     async with app.run_test(size=(80, 24)) as pilot:
+        await app.panes_ready.wait()
         await pilot.press("f6")
         assert await asyncio.to_thread(wait_started)
         await pilot.press("ctrl+q")
@@ -82,6 +85,7 @@ async def test_quit_during_training_asks_then_cancels_and_exits(holding_factory)
 async def test_interrupt_signal_saves_and_exits(holding_factory):
     app = create_app(PRESETS["nano"], trainer_factory=holding_factory, install_signal_handlers=False)
     async with app.run_test(size=(80, 24)) as pilot:
+        await app.panes_ready.wait()
         await pilot.press("f6")
         assert await asyncio.to_thread(wait_started)
         app._on_signal()  # what SIGTERM/SIGHUP call
@@ -95,6 +99,7 @@ async def test_interrupt_signal_saves_and_exits(holding_factory):
 async def test_recorded_events_replay_into_the_same_panes():
     app = create_app(PRESETS["default"], install_signal_handlers=False)
     async with app.run_test(size=(80, 24)) as pilot:
+        await app.panes_ready.wait()
         app.feed_all(scripted_run(PRESETS["nano"]))
         await pilot.pause()
         assert app.log_pane.state == "finished"

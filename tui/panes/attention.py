@@ -73,8 +73,9 @@ class AttentionPane(Vertical):
             super().__init__()
             self.message = message
 
-    def __init__(self, snapshot: SnapshotProvider | None = None, *, id: str | None = None) -> None:
-        super().__init__(id=id)
+    def __init__(self, snapshot: SnapshotProvider | None = None, *, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
         self.border_title = "Attention"
         self.snapshot = snapshot or (lambda: None)
         self.text = ""  # the sentence on show

@@ -37,8 +37,8 @@ class ConsolePane(Vertical):
 
     BINDINGS = [Binding("escape", "cancel_run", "Stop pipeline", show=False)]
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
         self.border_title = "Pipelines"
         self.available = False
         self.reason = "loading the pipeline catalogue ..."

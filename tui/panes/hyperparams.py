@@ -1,6 +1,6 @@
 """Pane 1: the hyperparameter form, generated from the engine's config dataclasses.
 
-Every field of ``core.config.RunConfig`` becomes one row: a Select for fields with choices,
+Every field of ``core.config.RunConfig`` becomes one row: a ChoiceInput (up/down cycles) for fields with choices,
 a Checkbox for booleans, an Input otherwise. Each keystroke is parsed with
 ``core.config.with_field`` and the whole config re-checked with ``validate(check_device=False)``
 (no torch import), so errors appear under the field that causes them, in the engine's words.
@@ -8,6 +8,7 @@ The pane posts ``ConfigChanged`` with the typed config and whether it can run.
 """
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, fields
 
 from textual import on
@@ -17,13 +18,14 @@ from textual.events import DescendantFocus
 from textual.message import Message
 from textual.suggester import SuggestFromList
 from textual.widget import Widget
-from textual.widgets import Button, Checkbox, Input, Label, Select, Static
+from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from core.config import (
     PRESETS, SECTIONS, ConfigError, RunConfig, field_types, from_dict, validate, with_field,
 )
 from core.events import Event, RunStarted
 from tui.file_columns import read_columns
+from tui.widgets.choice_input import ChoiceInput
 
 SECTION_TITLES = {"model": "Model", "data": "Data", "train": "Training"}
 PRESET_HELP = "Preset: a named starting point ('seed' is the tutorial's exact setup, 'nano' trains in seconds)."
@@ -79,34 +81,28 @@ class HyperparamsPane(Vertical):
     class StartRequested(Message):
         """The form's Start button was pressed (same as the global start key)."""
 
-    def __init__(self, config: RunConfig | None = None, *, id: str | None = None) -> None:
-        super().__init__(id=id)
+    def __init__(self, config: RunConfig | None = None, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
         self.border_title = "Hyperparameters"
         self.config = config or PRESETS["default"]
         self.specs = field_specs()
         self._parse_errors: dict[str, str] = {}
+        self._error_widgets: dict[str, Static] = {}
+        self._last_posted: tuple[RunConfig, dict[str, str]] | None = None
         self.errors: dict[str, str] = {}
+        self._built = False
 
     # --- building -----------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        with Horizontal(classes="field-row"):
-            yield Label("preset", classes="field-name")
-            options = [(name, name) for name in PRESETS]
-            yield Select(options, value=self._matching_preset() or Select.NULL, prompt="(custom)", id="preset",
-                         classes="field-editor", compact=True)
+        # A two-column grid (name, editor) rather than a row container per field, choices as
+        # ChoiceInput rather than Select, and error lines mounted only when needed: the form
+        # has ~40 fields and each widget saved shortens the time to the first screen. The
+        # fields themselves are mounted right after the first paint (``_build_fields``).
         with VerticalScroll(id="form"):
-            section = ""
-            for spec in self.specs:
-                this_section = spec.dotted.split(".")[0]
-                if this_section != section:
-                    section = this_section
-                    yield Static(SECTION_TITLES[section], classes="section-title")
-                with Vertical(classes="field"):
-                    with Horizontal(classes="field-row"):
-                        yield Label(spec.dotted.split(".")[1], classes="field-name")
-                        yield self._editor(spec)
-                    yield Static("", classes="field-error", id=widget_id(spec.dotted) + "-error")
+            yield Label("preset", classes="field-name")
+            yield ChoiceInput(tuple(PRESETS), self._matching_preset() or "", placeholder="(custom)", id="preset",
+                              compact=True, select_on_focus=False)
         yield Static(PRESET_HELP, id="field-help")
         with Horizontal(id="form-actions"):
             yield Button("Start training (F6)", id="start", variant="primary", compact=True)
@@ -116,16 +112,35 @@ class HyperparamsPane(Vertical):
         value = current_value(self.config, spec.dotted)
         wid = widget_id(spec.dotted)
         if spec.choices:
-            return Select([(c, c) for c in spec.choices], value=value, allow_blank=False, id=wid,
-                          classes="field-editor", compact=True)
+            return ChoiceInput(spec.choices, str(value), id=wid, classes="field-editor", compact=True, select_on_focus=False)
         if spec.kind is bool:
             return Checkbox("on", value=bool(value), id=wid, classes="field-editor", compact=True)
         suggestions = SUGGESTIONS.get(spec.dotted)
         return Input(as_text(value), id=wid, classes="field-editor", compact=True, select_on_focus=False,
                      suggester=SuggestFromList(suggestions, case_sensitive=False) if suggestions else None)
 
+    def _field_widgets(self) -> list[Widget]:
+        widgets: list[Widget] = []
+        section = ""
+        for spec in self.specs:
+            this_section = spec.dotted.split(".")[0]
+            if this_section != section:
+                section = this_section
+                widgets.append(Static(SECTION_TITLES[section], classes="section-title"))
+            widgets.append(Label(spec.dotted.split(".")[1], classes="field-name", id=widget_id(spec.dotted) + "-name"))
+            widgets.append(self._editor(spec))
+        return widgets
+
     def on_mount(self) -> None:
+        self.built = asyncio.Event()  # set once every field is on screen (tests await it)
+        self.call_after_refresh(self._build_fields)
+
+    async def _build_fields(self) -> None:
+        await self.query_one("#form").mount_all(self._field_widgets())
+        self._built = True
+        self._offer_columns()
         self._revalidate()
+        self.built.set()
 
     # --- reading edits ----------------------------------------------------------------------
 
@@ -136,27 +151,22 @@ class HyperparamsPane(Vertical):
     @on(Input.Changed, ".field-editor")
     def _input_changed(self, event: Input.Changed) -> None:
         spec = self._spec_for(event.input)
-        if spec:
+        # Inputs announce their initial value on mount; re-checking an unchanged field is waste.
+        if spec and (spec.dotted in self._parse_errors or event.value != as_text(current_value(self.config, spec.dotted))):
             self._set_field(spec.dotted, event.value)
-
-    @on(Select.Changed, ".field-editor")
-    def _select_changed(self, event: Select.Changed) -> None:
-        event.stop()
-        spec = self._spec_for(event.select)
-        if spec and event.value is not Select.NULL:
-            self._set_field(spec.dotted, str(event.value))
 
     @on(Checkbox.Changed, ".field-editor")
     def _switch_changed(self, event: Checkbox.Changed) -> None:
         spec = self._spec_for(event.checkbox)
-        if spec:
+        if spec and event.value != current_value(self.config, spec.dotted):
             self._set_field(spec.dotted, event.value)
 
-    @on(Select.Changed, "#preset")
-    def _preset_chosen(self, event: Select.Changed) -> None:
+    @on(Input.Changed, "#preset")
+    def _preset_chosen(self, event: Input.Changed) -> None:
         event.stop()
-        if event.value is not Select.NULL and PRESETS.get(str(event.value)) != self.config:
-            self.set_config(PRESETS[str(event.value)])
+        chosen = PRESETS.get(event.value.strip())
+        if chosen is not None and chosen != self.config:
+            self.set_config(chosen)
 
     @on(Button.Pressed, "#start")
     def _start_pressed(self, event: Button.Pressed) -> None:
@@ -188,25 +198,45 @@ class HyperparamsPane(Vertical):
             editor.placeholder = ("columns: " + ", ".join(columns)) if columns else "detect"
 
     def _revalidate(self) -> None:
+        if not self._built:
+            return
         errors = {e.field: e.message for e in validate(self.config, check_device=False)}
         errors.update(self._parse_errors)  # what the user typed beats the last parsed value
         self.errors = errors
         for spec in self.specs:
-            message = errors.get(spec.dotted, "")
-            label = self.query_one("#" + widget_id(spec.dotted) + "-error", Static)
-            label.update(message)
-            label.set_class(bool(message), "-shown")
-            self.query_one("#" + widget_id(spec.dotted)).set_class(bool(message), "-invalid")
+            self._show_field_error(spec.dotted, errors.get(spec.dotted, ""))
         self.query_one("#start", Button).disabled = bool(errors)
         status = self.query_one("#form-status", Static)
         if errors:
             status.update(f"{len(errors)} field{'s' if len(errors) > 1 else ''} to fix: {', '.join(errors)}")
         else:
             status.update("ready")
-        preset = self.query_one("#preset", Select)
-        with self.prevent(Select.Changed):
-            preset.value = self._matching_preset() or Select.NULL
-        self.post_message(self.ConfigChanged(self.config, dict(errors)))
+        preset = self.query_one("#preset", ChoiceInput)
+        matching = self._matching_preset() or ""
+        if preset.value != matching and (matching or preset.value in PRESETS):
+            with self.prevent(Input.Changed):
+                preset.value = matching
+        if (self.config, errors) != self._last_posted:
+            self._last_posted = (self.config, dict(errors))
+            self.post_message(self.ConfigChanged(self.config, dict(errors)))
+
+    def _show_field_error(self, dotted: str, message: str) -> None:
+        wid = widget_id(dotted)
+        self.query_one("#" + wid).set_class(bool(message), "-invalid")
+        shown = self._error_widgets.get(dotted)
+        if message and shown is None:
+            shown = self._error_widgets[dotted] = Static(message, classes="field-error", id=wid + "-error")
+            self.query_one("#form").mount(shown, after=self.query_one("#" + wid))
+        elif message:
+            shown.update(message)
+        elif shown is not None:
+            del self._error_widgets[dotted]
+            shown.remove()
+
+    def error_text(self, dotted: str) -> str:
+        """The error shown under a field ('' when it is valid)."""
+        shown = self._error_widgets.get(dotted)
+        return str(shown.render()) if shown is not None else ""
 
     def _matching_preset(self) -> str | None:
         return next((name for name, cfg in PRESETS.items() if cfg == self.config), None)
@@ -217,7 +247,9 @@ class HyperparamsPane(Vertical):
         """Show ``config`` in every field (a preset, a loaded TOML file, a replayed run)."""
         self.config = config
         self._parse_errors.clear()
-        with self.prevent(Input.Changed, Select.Changed, Checkbox.Changed):
+        if not self._built:  # the fields will be built from self.config
+            return
+        with self.prevent(Input.Changed, Checkbox.Changed):
             for spec in self.specs:
                 editor = self.query_one("#" + widget_id(spec.dotted))
                 value = current_value(config, spec.dotted)

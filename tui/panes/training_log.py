@@ -22,8 +22,8 @@ IDLE_STATUS = "idle: F6 starts training with the form's settings, F8 resumes fro
 
 
 class TrainingLogPane(Vertical):
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
         self.border_title = "Training"
         self.state = "idle"  # idle | running | finished | failed | cancelled
         self.device = ""
