@@ -86,11 +86,29 @@ def is_session_dir(path: Path) -> bool:
 
 
 def list_session_dirs(root: str | os.PathLike) -> list[Path]:
-    """Session folders under ``root``, oldest first (folder names start with their time)."""
+    """Session folders under ``root``, oldest first (by the header's time, to the millisecond)."""
     root = Path(root)
     if not root.is_dir():
         return []
-    return sorted((p for p in root.iterdir() if is_session_dir(p)), key=lambda p: p.name)
+    return sorted((p for p in root.iterdir() if is_session_dir(p)), key=lambda p: (_created(p), p.name))
+
+
+_TS = re.compile(rb'"ts":(\d+(?:\.\d+)?)')
+
+
+def _created(folder: Path) -> float:
+    """The header's timestamp (one short read); the folder name's second when unreadable."""
+    try:
+        with open(folder / LOG_NAME, "rb") as f:
+            m = _TS.search(f.readline(4096))
+        if m:
+            return float(m.group(1))
+    except OSError:
+        pass
+    try:
+        return datetime.strptime(folder.name[:15], "%Y%m%d-%H%M%S").timestamp()
+    except ValueError:
+        return 0.0
 
 
 def resolve_session(ref: str, root: str | os.PathLike | None = None) -> Path:

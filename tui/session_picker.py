@@ -1,0 +1,81 @@
+"""The workbench's way into sessions: pick one, then replay it or attach to it.
+
+``pick_and_open(app)`` shows the sessions (as `twb sessions` lists them); Enter replays the
+chosen one, ``a`` attaches to it. The viewer runs as its own `twb replay`/`twb attach` process
+while the workbench is suspended, so a training run in the workbench keeps going and comes
+back on screen when the viewer is quit.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Label, OptionList
+from textual.widgets.option_list import Option
+
+from core.sessions.listing import SessionSummary, format_duration, list_sessions
+
+Choice = tuple[str, Path]  # ("replay" | "attach", session folder)
+
+
+class SessionPickerScreen(ModalScreen[Choice | None]):
+    BINDINGS = [
+        Binding("enter", "choose('replay')", "Replay"),
+        Binding("a", "choose('attach')", "Attach"),
+        Binding("escape", "dismiss_none", "Cancel"),
+    ]
+
+    def __init__(self, summaries: list[SessionSummary]) -> None:
+        super().__init__()
+        self.summaries = list(reversed(summaries))  # newest first
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Sessions (Enter: replay · a: attach · Escape: cancel)", classes="dialog-text")
+            if not self.summaries:
+                yield Label("No sessions yet: `twb train --session NAME` records one.", classes="dialog-hint")
+            yield OptionList(*(Option(_describe(s), id=str(i)) for i, s in enumerate(self.summaries)),
+                             id="session-list")
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(("replay", self.summaries[int(event.option.id)].folder))
+
+    def action_choose(self, mode: str) -> None:
+        highlighted = self.query_one(OptionList).highlighted
+        if highlighted is not None and self.summaries:
+            self.dismiss((mode, self.summaries[highlighted].folder))
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+
+def _describe(s: SessionSummary) -> str:
+    acc = f"{s.best_val_accuracy:.3f}" if s.best_val_accuracy is not None else "-"
+    epochs = f"{s.epochs}/{s.total_epochs}" if s.total_epochs else str(s.epochs)
+    return f"{s.name:<24} {s.started:<16} {s.status:<11} epochs {epochs:<7} acc {acc:<6} {format_duration(s.duration_s)}"
+
+
+def run_viewer_process(app: App, mode: str, folder: Path) -> int:
+    """Run `twb replay|attach FOLDER` in this terminal while ``app`` is suspended."""
+    with app.suspend():
+        return subprocess.run([sys.executable, "-m", "tui.cli", mode, str(folder)]).returncode
+
+
+def pick_and_open(app: App, root: str | None = None,
+                  launch: Callable[[App, str, Path], object] = run_viewer_process) -> None:
+    """Show the picker on ``app``; open the chosen session with ``launch``."""
+    def chosen(choice: Choice | None) -> None:
+        if choice is not None:
+            launch(app, *choice)
+
+    app.push_screen(SessionPickerScreen(list_sessions(root)), chosen)
