@@ -34,7 +34,8 @@ from tui.widgets.curves import Curves
 
 INCREMENTAL_LIMIT = 400  # a forward move of at most this many records is fed record by record
 FRAME_S = 1 / 20  # playing applies what fits into one frame, then waits
-MAX_CURVE_POINTS = 4000  # step points handed to the chart on a rebuild (the chart cannot show more)
+MAX_CURVE_POINTS = 1000  # step points handed to the chart on a rebuild (a terminal chart shows fewer)
+REBUILD_REPORTS = 2  # per-class reports (a dozen lines each) written on a rebuild: the latest ones
 POLL_S = 0.25  # attach: how often the log's size is checked
 _TRAINING_ACTIONS = {"start_training", "cancel_training", "resume_training", "load_config"}
 
@@ -155,9 +156,9 @@ class SessionViewerApp(WorkbenchApp):
         run = log.last_before(log.runs, index)
         # Everything that writes a log line (few records), in file order; logged steps only as curves.
         wanted: set[int] = set(log.raw_index)
-        for items in (log.runs, log.epochs, log.evaluations, log.checkpoints, log.terminals, log.actions,
-                      log.ends, log.reopens):
+        for items in (log.runs, log.epochs, log.checkpoints, log.terminals, log.actions, log.ends, log.reopens):
             wanted.update(i for i, _ in items)
+        wanted.update([i for i, _ in log.evaluations if i <= index][-REBUILD_REPORTS:])
         last_step = log.curves.upto(index) - 1
         if last_step >= 0 and (run is None or log.curves.index[last_step] > run[0]):
             wanted.add(log.curves.index[last_step])  # its progress bars and throughput line
