@@ -32,20 +32,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_session_option_to_train(sub: argparse._SubParsersAction) -> None:
-    """`twb train --session NAME`: through the train command's hooks (or its parser, if already built)."""
-    try:
-        from core.commands import train
-    except ImportError:
+    """`twb train --session NAME`, added to the train parser built just before this one
+    (core.commands.train comes first in core.cli.COMMAND_MODULES) plus a consumer factory."""
+    train_parser = sub.choices.get("train")
+    if train_parser is None:
         return
+    from core.commands import train
     from core.sessions import train_option
 
     if train_option.consumer_factory not in train.CONSUMER_FACTORIES:
         train.CONSUMER_FACTORIES.append(train_option.consumer_factory)
-    train_parser = sub.choices.get("train")
-    if train_parser is not None:
-        train_option.install(train_parser)
-    elif train_option.install not in train.ARGUMENT_HOOKS:
-        train.ARGUMENT_HOOKS.append(train_option.install)
+    train_option.install(train_parser)
 
 
 def list_command(args: argparse.Namespace) -> int:

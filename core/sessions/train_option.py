@@ -19,14 +19,13 @@ SESSION_HELP = ("record the run as a session under the sessions folder (replay i
 
 
 def install(train_parser: argparse.ArgumentParser) -> None:
-    """Add ``--session``/``--sessions-dir`` and wrap the command's ``func``."""
-    if any("--session" in action.option_strings for action in train_parser._actions):
-        return
-    train_parser.add_argument("--session", metavar="NAME", help=SESSION_HELP)
-    train_parser.add_argument("--sessions-dir", metavar="DIR",
-                              help="sessions folder (default: $TWB_SESSIONS_DIR or ./sessions)")
+    """Add ``--session``/``--sessions-dir`` and wrap the command's ``func`` (once)."""
+    if not any("--session" in action.option_strings for action in train_parser._actions):
+        train_parser.add_argument("--session", metavar="NAME", help=SESSION_HELP)
+        train_parser.add_argument("--sessions-dir", metavar="DIR",
+                                  help="sessions folder (default: $TWB_SESSIONS_DIR or ./sessions)")
     run = train_parser.get_default("func")
-    if run is not None:
+    if run is not None and not getattr(run, "records_sessions", False):
         train_parser.set_defaults(func=_recording(run))
 
 
@@ -59,6 +58,7 @@ def _recording(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.N
                 print(f"twb: warning: the session stopped recording: {recorder.error}", file=sys.stderr)
             print(f"twb: session {recorder.folder.name}: {status}", file=sys.stderr, flush=True)
 
+    run_recorded.records_sessions = True
     return run_recorded
 
 
