@@ -35,8 +35,19 @@ QUIT_TIMEOUT_S = 30.0  # cancel stops within one step; this only guards against 
 
 
 def default_trainer_factory(config: RunConfig, on_event, out_dir=None, resume_from=None):
-    from core.train import Trainer  # torch loads here, in the worker thread
+    """The engine's Trainer, writing checkpoints where `twb train` would (runs/<date-time>)."""
+    from core.checkpoint import resolve_checkpoint  # torch loads here, in the worker thread
+    from core.commands.train import default_out_dir
+    from core.errors import UserError
+    from core.train import Trainer
 
+    if resume_from is not None:
+        try:
+            resume_from = resolve_checkpoint(resume_from)
+        except UserError:
+            pass  # the Trainer reports it as TrainingFailed, in the training log
+    if out_dir is None:
+        out_dir = Path(resume_from).parent if resume_from is not None else default_out_dir()
     return Trainer(config, on_event, out_dir=out_dir, resume_from=resume_from)
 
 

@@ -50,7 +50,7 @@ async def test_typed_sentence_shows_the_models_attention_and_keys_switch_layer_a
         assert view is not None and view.tokens == ["a", "good", "movie"]  # no padding, ever
         assert "layer 1/1 · head 1/2" in readout(app) and "predicts" in readout(app)
         heat = app.query_one(AttentionHeatmap)
-        heat.focus()
+        assert app.focused is heat  # Enter shows the view and hands the keys to the heatmap
         await pilot.press("h")
         assert heat.head_index == 1 and "head 2/2" in readout(app)
         await pilot.press("m")

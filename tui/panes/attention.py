@@ -24,9 +24,10 @@ from core.events import EpochCompleted, Event, TrainingFinished
 from tui.widgets.heatmap import AttentionHeatmap, matrix_for
 from tui.widgets.history_input import HistoryInput
 
+SLIM_WIDTH = 100  # below this many columns the top-attended list is folded into the readout
 SnapshotProvider = Callable[[], Any]  # returns a ClassifierSnapshot or None
 PROMPT = ("Type a sentence and press Enter (up/down: earlier sentences and validation examples). "
-          "Heatmap keys: arrows move, l/L layer, h/H head, m mean of heads.")
+          "Then in the heatmap: arrows move, l/L layer, h/H head, m mean of heads; shift+tab back to the sentence.")
 
 
 def top_tokens(view: Any, layer: int, head: int | None, query: int, k: int = 3) -> list[tuple[str, float]]:
@@ -83,6 +84,7 @@ class AttentionPane(Vertical):
         self.view: Any = None
         self.error = ""
         self._cache: dict[str, Any] = {}
+        self._focus_when_ready = False
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="input-row"):
@@ -94,6 +96,10 @@ class AttentionPane(Vertical):
             yield AttentionHeatmap(id="heatmap")
             with VerticalScroll(id="attn-top-scroll"):
                 yield Static("", id="attn-top")
+
+    def on_resize(self) -> None:
+        # The per-token list needs room beside the heatmap; in a slim pane the readout has it.
+        self.set_class(self.size.width < SLIM_WIDTH, "-slim")
 
     def set_examples(self, texts: list[str]) -> None:
         self.query_one("#attn-text", HistoryInput).examples = list(texts[:200])
@@ -109,6 +115,7 @@ class AttentionPane(Vertical):
             self._show_error("type a sentence first")
             return
         text_input.remember(text)
+        self._focus_when_ready = True  # type, Enter, then explore with the heatmap keys at once
         self.show_text(text, self.query_one("#attn-model", Input).value.strip())
 
     def show_text(self, text: str, model_ref: str = "") -> None:
@@ -130,8 +137,12 @@ class AttentionPane(Vertical):
 
     def on_attention_pane_view_ready(self, message: ViewReady) -> None:
         self.show_view(message.view)
+        if self._focus_when_ready:
+            self._focus_when_ready = False
+            self.query_one(AttentionHeatmap).focus()
 
     def on_attention_pane_view_failed(self, message: ViewFailed) -> None:
+        self._focus_when_ready = False
         self._show_error(message.message)
 
     def _show_error(self, message: str) -> None:
@@ -164,8 +175,10 @@ class AttentionPane(Vertical):
             prediction = f" · predicts {label} ({prob:.2f})"
         truncated = getattr(view, "truncated", 0)
         cut = f" · {truncated} tokens cut (max_seq_len)" if truncated else ""
+        cursor_top = ", ".join(f"{t} {w:.2f}" for t, w in top_tokens(view, heat.layer_index, heat.head_index, heat.row))
         self.query_one("#attn-readout", Static).update(
-            f"{view.source} · layer {heat.layer_index + 1}/{heat.num_layers} · {head} · {cell}{prediction}{cut}"
+            f"{view.source} · layer {heat.layer_index + 1}/{heat.num_layers} · {head} · {cell}{prediction}{cut}\n"
+            f"{query!r} attends most to: {cursor_top}"
         )
         lines = []
         for q, token in enumerate(view.tokens):

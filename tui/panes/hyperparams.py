@@ -28,7 +28,8 @@ from tui.file_columns import read_columns
 from tui.widgets.choice_input import ChoiceInput
 
 SECTION_TITLES = {"model": "Model", "data": "Data", "train": "Training"}
-PRESET_HELP = "Preset: a named starting point ('seed' is the tutorial's exact setup, 'nano' trains in seconds)."
+PRESET_HELP = ("Preset: a named starting point ('seed' is the tutorial's exact setup, 'nano' trains in seconds). "
+               "Up/down: " + " | ".join(PRESETS) + ".")
 SUGGESTIONS = {
     "data.tokenizer": ["wordpiece", "word"],
     "train.device": ["auto", "cpu", "cuda", "cuda:0", "cuda:1"],
@@ -176,6 +177,8 @@ class HyperparamsPane(Vertical):
     def on_descendant_focus(self, event: DescendantFocus) -> None:
         spec = self._spec_for(event.widget)
         text = PRESET_HELP if getattr(event.widget, "id", None) == "preset" else (spec.help if spec else None)
+        if spec is not None and spec.choices:
+            text += " Up/down: " + " | ".join(spec.choices) + "."
         if text:
             self.query_one("#field-help", Static).update(text)
 

@@ -1,0 +1,12 @@
+"""The real `twb` in tmux, driven by keys (see tmux_smoke.py); skipped where tmux is missing."""
+import shutil
+
+import pytest
+
+from tmux_smoke import run_smoke
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (apt-get install -y tmux)")
+def test_twb_in_tmux_trains_shows_attention_and_survives_sigterm():
+    checked = run_smoke()
+    assert len(checked) == 6

@@ -1,0 +1,176 @@
+"""Smoke test of the real `twb` in tmux: keys in with send-keys, screen out with capture-pane.
+
+Runs the workbench as a user would (a real terminal, TERM=xterm-256color, keyboard only):
+load a TOML config, train the nano model, look at attention, open the help, quit; then start a
+long run and send SIGTERM, which must save an "interrupt" checkpoint and exit cleanly.
+
+    python tests/tui/tmux_smoke.py [--captures DIR]   # DIR gets screen captures at 80x24 and 160x48
+
+Needs tmux (apt-get install -y tmux). tests/tui/test_tmux_smoke.py runs it under pytest.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+TIMEOUT_S = 45.0
+
+
+class Tmux:
+    def __init__(self, name: str, workdir: Path, width: int = 80, height: int = 24) -> None:
+        self.name, self.workdir = name, workdir
+        self.pid_file = workdir / "twb.pid"
+        launch = (
+            "import os, sys; open('twb.pid', 'w').write(str(os.getpid())); "
+            "from tui.cli import main; sys.exit(main([]))"
+        )
+        env = f"TERM=xterm-256color PYTHONPATH={shlex.quote(str(ROOT))}"
+        command = (f"cd {shlex.quote(str(workdir))} && env {env} {shlex.quote(sys.executable)} -c {shlex.quote(launch)}; "
+                   "echo TWB-EXIT $?; sleep 120")
+        subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", str(width), "-y", str(height), command], check=True)
+
+    def keys(self, *keys: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+
+    def type(self, text: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.name, "-l", text], check=True)
+
+    def screen(self) -> str:
+        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], check=True,
+                              capture_output=True, text=True).stdout
+
+    def resize(self, width: int, height: int) -> None:
+        subprocess.run(["tmux", "resize-window", "-t", self.name, "-x", str(width), "-y", str(height)], check=True)
+
+    def wait_for(self, *texts: str, timeout: float = TIMEOUT_S) -> str:
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if all(t in screen for t in texts):
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"waited {timeout:.0f} s for {texts!r}; the screen shows:\n{screen}")
+
+    def pid(self) -> int:
+        deadline = time.monotonic() + TIMEOUT_S
+        while not self.pid_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return int(self.pid_file.read_text())
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+
+
+def write_config(path: Path, epochs: int) -> None:
+    sys.path.insert(0, str(ROOT))
+    from core.config import PRESETS, save_toml, with_field
+
+    save_toml(with_field(PRESETS["nano"], "train.epochs", epochs), path)
+
+
+def type_into_focused(tmux: Tmux, text: str, shown: str) -> None:
+    """Clear the focused input and type ``text``; typed again if it does not show up (a widget
+    drawn a moment before its input takes focus can miss the first keys)."""
+    for _ in range(5):
+        time.sleep(0.3)
+        tmux.keys("C-u")
+        tmux.type(text)
+        try:
+            tmux.wait_for(shown, timeout=3)
+            return
+        except AssertionError:
+            continue
+    tmux.wait_for(shown, timeout=1)
+
+
+def load_config(tmux: Tmux, path: Path) -> None:
+    tmux.keys("C-o")
+    tmux.wait_for("Load a TOML configuration")
+    type_into_focused(tmux, str(path), shown=path.name)
+    tmux.keys("Enter")
+    tmux.wait_for("Loaded")
+
+
+def run_smoke(captures: Path | None = None) -> list[str]:
+    """Drive the workbench; returns what was checked. Raises AssertionError on a failure."""
+    checked: list[str] = []
+    work = Path(tempfile.mkdtemp(prefix="twb-smoke-"))
+    short, long_ = work / "nano.toml", work / "long.toml"
+    write_config(short, 2)
+    write_config(long_, 500)
+    tmux = Tmux(f"twb-smoke-{os.getpid()}", work)
+    try:
+        tmux.wait_for("Hyperparameters", "Quit")
+        checked.append("first screen at 80x24")
+        if captures:
+            captures.mkdir(parents=True, exist_ok=True)
+            (captures / "twb-80x24.txt").write_text(tmux.screen())
+
+        load_config(tmux, short)
+        checked.append("config loaded from TOML with ctrl+o")
+        tmux.keys("F6")
+        screen = tmux.wait_for("Epoch 2/2, Train Loss", "Training finished")
+        assert "confusion" in screen or "precision" in screen or "Saved" in screen, screen
+        checked.append("F6 trained nano: epoch lines and finish line on screen")
+
+        tmux.keys("F4")
+        tmux.wait_for("sentence to inspect")
+        type_into_focused(tmux, "the movie was good", shown="the movie was good")
+        tmux.keys("Enter")
+        tmux.wait_for("layer 1/1", "head 1/2")
+        tmux.keys("m")  # the heatmap has focus once the view is shown
+        tmux.wait_for("mean of 2 heads")
+        checked.append("F4 attention for a typed sentence; m switched to the mean of heads")
+
+        tmux.keys("F1")
+        tmux.wait_for("GLOBAL KEYS")
+        tmux.keys("Escape")
+        checked.append("F1 help opened and closed")
+
+        if captures:
+            tmux.resize(160, 48)
+            tmux.keys("F3")
+            time.sleep(1.5)  # let the curves redraw at their calm rate for the capture
+            (captures / "twb-160x48.txt").write_text(tmux.screen())
+            tmux.resize(80, 24)
+
+        load_config(tmux, long_)
+        tmux.keys("F6")
+        tmux.wait_for("Epoch 1/500")
+        os.kill(tmux.pid(), signal.SIGTERM)
+        tmux.wait_for("TWB-EXIT 0", timeout=TIMEOUT_S)
+        interrupts = list(work.glob("runs/*/interrupt/state.json"))
+        assert interrupts, f"no interrupt checkpoint under {work / 'runs'}"
+        checked.append("SIGTERM during training saved an interrupt checkpoint and exited with 0")
+    finally:
+        tmux.close()
+        shutil.rmtree(work, ignore_errors=True)
+    return checked
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--captures", type=Path, help="folder for 80x24 and 160x48 screen captures")
+    args = parser.parse_args()
+    if not shutil.which("tmux"):
+        print("tmux is not installed (apt-get install -y tmux)", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    for line in run_smoke(args.captures):
+        print("ok:", line)
+    print(f"smoke passed in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
