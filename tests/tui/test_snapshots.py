@@ -1,6 +1,6 @@
 """Snapshots of the main screen at 80x24 (one pane, tabs) and 160x48 (all panes).
 
-Nothing time-dependent is on screen in this state (no run, no timings); the pipeline catalogue
+Nothing time-dependent is on screen in this state (no run, no timings, cursor blink off); the pipeline catalogue
 is pinned so the snapshot does not depend on which models this machine has.
 """
 import pytest
@@ -16,10 +16,14 @@ def pinned_catalogue(monkeypatch):
 
 
 async def settle(pilot) -> None:
+    from textual.widgets import Input
+
     app = pilot.app
     await app.panes_ready.wait()
     await app.form.built.wait()
     await app.workers.wait_for_complete()
+    for widget in app.query(Input):  # a blinking cursor would make the snapshot depend on timing
+        widget.cursor_blink = False
     await pilot.pause()
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Label, ProgressBar, RichLog, Static
+from textual.widgets import RichLog
 
 from core.events import (
     CheckpointSaved, EpochCompleted, EvaluationReported, Event, RunStarted, StepLogged,
@@ -17,7 +17,9 @@ from core.events import (
 )
 from tui import format as fmt
 from tui.widgets.curves import Curves
+from tui.widgets.status import Meter, TextLine
 
+PROGRESS_INTERVAL = 0.5  # seconds between progress repaints while training
 IDLE_STATUS = "idle: F6 starts training with the form's settings, F8 resumes from a checkpoint"
 
 
@@ -32,16 +34,13 @@ class TrainingLogPane(Vertical):
         self.lines: list[str] = []  # every line written to the log, for tests and captures
         self.report: str = ""
         self.last_checkpoint: str | None = None
+        self._latest_step: StepLogged | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(IDLE_STATUS, id="train-status")
-        with Horizontal(classes="bar-row"):
-            yield Label("epoch", classes="bar-label", id="epoch-label")
-            yield ProgressBar(total=1, show_eta=False, id="epoch-bar")
-        with Horizontal(classes="bar-row"):
-            yield Label("run", classes="bar-label", id="run-label")
-            yield ProgressBar(total=1, show_eta=False, id="run-bar")
-        yield Static("", id="train-stats")
+        yield TextLine(IDLE_STATUS, id="train-status")
+        yield Meter("epoch", id="epoch-bar")
+        yield Meter("run", id="run-bar")
+        yield TextLine("", id="train-stats")
         with Horizontal(id="train-body"):
             yield RichLog(id="train-log", wrap=False, markup=False, highlight=False, max_lines=2000)
             yield Curves(id="curves")
@@ -53,7 +52,7 @@ class TrainingLogPane(Vertical):
         self.query_one("#train-log", RichLog).write(line)
 
     def _status(self, text: str) -> None:
-        self.query_one("#train-status", Static).update(text)
+        self.query_one("#train-status", TextLine).set(text)
 
     def _memory_label(self) -> str:
         return "GPU memory" if self.device.startswith("cuda") else "memory (RSS)"
@@ -61,6 +60,8 @@ class TrainingLogPane(Vertical):
     # --- events --------------------------------------------------------------------------
 
     def apply_event(self, event: Event) -> None:
+        if not isinstance(event, StepLogged):
+            self.flush_progress()
         handler = getattr(self, "_on_" + type(event).__name__, None)
         if handler is not None:
             handler(event)
@@ -72,11 +73,9 @@ class TrainingLogPane(Vertical):
         self.steps_per_epoch = e.steps_per_epoch
         self.report = ""
         self.query_one(Curves).clear()
-        epoch_bar = self.query_one("#epoch-bar", ProgressBar)
-        epoch_bar.update(total=max(1, e.steps_per_epoch), progress=0)
-        run_bar = self.query_one("#run-bar", ProgressBar)
-        run_bar.update(total=max(1, e.total_epochs * e.steps_per_epoch), progress=e.start_epoch * e.steps_per_epoch)
-        self.query_one("#epoch-label", Label).update(f"epoch {e.start_epoch + 1}/{e.total_epochs}")
+        self.query_one("#epoch-bar", Meter).set(0, max(1, e.steps_per_epoch), f"epoch {e.start_epoch + 1}/{e.total_epochs}")
+        self.query_one("#run-bar", Meter).set(e.start_epoch * e.steps_per_epoch, max(1, e.total_epochs * e.steps_per_epoch))
+        self.query_one("#train-stats", TextLine).set("")
         self._status(f"running on {e.device} · {fmt.count(e.num_parameters)} parameters")
         resumed = f", resumed after epoch {e.start_epoch}" if e.start_epoch else ""
         source = e.data_summary.get("source", e.config.get("data", {}).get("source", "")) if e.data_summary else ""
@@ -84,20 +83,32 @@ class TrainingLogPane(Vertical):
                    f"{' from ' + str(source) if source else ''}, classes {', '.join(e.label_names)}{resumed}")
 
     def _on_StepLogged(self, e: StepLogged) -> None:
+        # Progress is drawn at most every PROGRESS_INTERVAL: each repaint costs the UI thread
+        # a frame, and the training thread shares the GIL (and the CPU) with it.
+        self.query_one(Curves).add_step(e.epoch - 1 + e.epoch_progress, e.loss)
+        self._latest_step = e
+
+    def on_mount(self) -> None:
+        self.set_interval(PROGRESS_INTERVAL, self.flush_progress)
+
+    def flush_progress(self) -> None:
+        """Draw the newest progress now (also called before anything that follows it in the log)."""
+        e, self._latest_step = self._latest_step, None
+        if e is None:
+            return
         steps_done_in_epoch = round(e.epoch_progress * self.steps_per_epoch) if self.steps_per_epoch else 0
-        self.query_one("#epoch-bar", ProgressBar).update(progress=steps_done_in_epoch)
-        self.query_one("#run-bar", ProgressBar).update(total=max(1, e.total_steps), progress=e.step)
-        self.query_one("#epoch-label", Label).update(f"epoch {e.epoch}/{self.total_epochs or '?'}")
-        self.query_one("#train-stats", Static).update(
+        self.query_one("#epoch-bar", Meter).set(steps_done_in_epoch, label=f"epoch {e.epoch}/{self.total_epochs or '?'}")
+        self.query_one("#run-bar", Meter).set(e.step, max(1, e.total_steps))
+        self.query_one("#train-stats", TextLine).set(
             f"step {e.step}/{e.total_steps} · loss {e.loss:.4f} · lr {e.lr:.2e} · "
             f"{fmt.rate(e.samples_per_s)} samples/s · {fmt.rate(e.tokens_per_s)} tokens/s · "
             f"elapsed {fmt.duration(e.elapsed_s)} · ETA {fmt.duration(e.eta_s)}"
         )
         self._status(f"running on {self.device} · {self._memory_label()} {fmt.size(e.memory_bytes)}")
-        self.query_one(Curves).add_step(e.epoch - 1 + e.epoch_progress, e.loss)
 
     def _on_EpochCompleted(self, e: EpochCompleted) -> None:
-        self.query_one("#epoch-bar", ProgressBar).update(progress=self.steps_per_epoch or 1)
+        bar = self.query_one("#epoch-bar", Meter)
+        bar.set(bar.total)
         self.write(e.seed_line())
         self.query_one(Curves).add_epoch(e.epoch, e.train_loss, e.val_loss, e.val_accuracy, e.train_accuracy)
 
@@ -120,7 +131,8 @@ class TrainingLogPane(Vertical):
         self.query_one(Curves).redraw()  # the final state is always on screen
 
     def _on_TrainingFinished(self, e: TrainingFinished) -> None:
-        self.query_one("#run-bar", ProgressBar).update(progress=self.query_one("#run-bar", ProgressBar).total)
+        bar = self.query_one("#run-bar", Meter)
+        bar.set(bar.total)
         best = f"; best {e.best_metric:.4f} at epoch {e.best_epoch}" if e.best_metric is not None else ""
         why = "stopped early" if e.reason == "early_stopped" else "finished"
         self._finish("finished", f"Training {why}: {e.epochs_completed} epochs in {fmt.duration(e.elapsed_s)}{best}")

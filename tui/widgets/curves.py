@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual_plotext import PlotextPlot
 
-REDRAW_INTERVAL = 1.0  # seconds
+REDRAW_INTERVAL = 2.0  # seconds
 
 
 class Curves(Vertical):
