@@ -77,7 +77,8 @@ def test_exported_workbench_model_matches_the_workbench_view(tmp_path, monkeypat
     theirs = hf_attention(str(out), text)
     assert theirs.tokens == ours.tokens
     np.testing.assert_allclose(theirs.weights, ours.weights, atol=1e-6)
-    assert theirs.prediction == pytest.approx(ours.prediction, abs=1e-6)
+    # The export predicts through the fused path, the view through the explicit one: float32 noise.
+    assert theirs.prediction == pytest.approx(ours.prediction, abs=1e-5)
 
 
 def test_empty_text_and_missing_model_are_user_errors(tiny, tmp_path):
