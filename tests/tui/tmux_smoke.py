@@ -93,9 +93,21 @@ def type_into_focused(tmux: Tmux, text: str, shown: str) -> None:
     tmux.wait_for(shown, timeout=1)
 
 
+def press_until(tmux: Tmux, key: str, shown: str, tries: int = 5) -> str:
+    """Press ``key`` until ``shown`` is on screen (a key sent while the app is still mounting
+    widgets can be missed; the user would simply press it again)."""
+    for _ in range(tries - 1):
+        tmux.keys(key)
+        try:
+            return tmux.wait_for(shown, timeout=3)
+        except AssertionError:
+            continue
+    tmux.keys(key)
+    return tmux.wait_for(shown)
+
+
 def load_config(tmux: Tmux, path: Path) -> None:
-    tmux.keys("C-o")
-    tmux.wait_for("Load a TOML configuration")
+    press_until(tmux, "C-o", "Load a TOML configuration")
     type_into_focused(tmux, str(path), shown=path.name)
     tmux.keys("Enter")
     tmux.wait_for("Loaded")
@@ -110,7 +122,7 @@ def run_smoke(captures: Path | None = None) -> list[str]:
     write_config(long_, 500)
     tmux = Tmux(f"twb-smoke-{os.getpid()}", work)
     try:
-        tmux.wait_for("Hyperparameters", "Quit")
+        tmux.wait_for("Hyperparameters", "Quit", "vocab_size")
         checked.append("first screen at 80x24")
         if captures:
             captures.mkdir(parents=True, exist_ok=True)
@@ -123,8 +135,7 @@ def run_smoke(captures: Path | None = None) -> list[str]:
         assert "confusion" in screen or "precision" in screen or "Saved" in screen, screen
         checked.append("F6 trained nano: epoch lines and finish line on screen")
 
-        tmux.keys("F4")
-        tmux.wait_for("sentence to inspect")
+        press_until(tmux, "F4", "sentence to inspect")
         type_into_focused(tmux, "the movie was good", shown="the movie was good")
         tmux.keys("Enter")
         tmux.wait_for("layer 1/1", "head 1/2")
@@ -132,9 +143,13 @@ def run_smoke(captures: Path | None = None) -> list[str]:
         tmux.wait_for("mean of 2 heads")
         checked.append("F4 attention for a typed sentence; m switched to the mean of heads")
 
-        tmux.keys("F1")
-        tmux.wait_for("GLOBAL KEYS")
+        press_until(tmux, "F1", "GLOBAL KEYS")
         tmux.keys("Escape")
+        # An Escape followed at once by another key reads as Alt+key: wait for the help to close.
+        deadline = time.monotonic() + TIMEOUT_S
+        while "GLOBAL KEYS" in tmux.screen() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "GLOBAL KEYS" not in tmux.screen(), "Escape did not close the help"
         checked.append("F1 help opened and closed")
 
         if captures:
