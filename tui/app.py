@@ -271,6 +271,7 @@ class WorkbenchApp(App):
             self.notify(f"Fix {', '.join(form.errors)} first.", title="Cannot start", severity="error")
             return
         self._cancel_requested = False
+        self._set_cursor_blink(False)
         self.training_worker = self._train(form.config, resume_from)
         self.refresh_bindings()
         if self.screen.has_class("-narrow") or not self.screen.has_class("-tall"):
@@ -290,8 +291,18 @@ class WorkbenchApp(App):
             trainer.cancel()
         trainer.run()
 
+    def _set_cursor_blink(self, blink: bool) -> None:
+        # While training, a blinking cursor is a repaint twice a second for nothing (and bytes
+        # over SSH); the UI thread's time is the training thread's time on a small CPU.
+        from textual.widgets import Input
+
+        for widget in self.query(Input):
+            widget.cursor_blink = blink
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker is self.training_worker:
+            if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+                self._set_cursor_blink(True)
             self._refresh_footer()
             if event.state == WorkerState.ERROR:
                 self.log_pane.note(f"Training worker failed: {event.worker.error}")
