@@ -23,6 +23,7 @@ from textual.worker import Worker, WorkerState
 from core.config import ConfigError, PRESETS, RunConfig, load_toml, save_toml
 from core.events import TERMINAL_EVENTS, Event, RunStarted
 from tui.bridge import EngineEvent, StepProgress, event_poster
+from tui.training import default_trainer_factory
 from tui.panes.hyperparams import HyperparamsPane
 from tui.screens.dialogs import ConfirmScreen, PromptScreen
 from tui.screens.help import HelpScreen
@@ -32,42 +33,6 @@ PANE_IDS = ("hyperparams", "training", "attention", "console")
 PANE_TITLES = {"hyperparams": "F2 Form", "training": "F3 Training", "attention": "F4 Attention", "console": "F5 Pipelines"}
 MIN_SIZE = (60, 18)
 QUIT_TIMEOUT_S = 30.0  # cancel stops within one step; this only guards against a wedged device
-
-
-def leave_a_core_for_the_ui() -> None:
-    """Train on one core fewer than the process may use (called in the training thread).
-
-    torch's CPU threads busy-wait for each other; when the UI thread wakes up (a key, a
-    repaint) it takes a core from one of them and the others spin waiting for it, which costs
-    far more than the one thread given up. OMP_NUM_THREADS, when set, is respected as is.
-    """
-    import os
-
-    import torch
-
-    from core.devices import available_cores
-
-    if os.environ.get("OMP_NUM_THREADS"):
-        return
-    torch.set_num_threads(max(1, min(torch.get_num_threads(), available_cores() - 1)))
-
-
-def default_trainer_factory(config: RunConfig, on_event, out_dir=None, resume_from=None):
-    """The engine's Trainer, writing checkpoints where `twb train` would (runs/<date-time>)."""
-    from core.checkpoint import resolve_checkpoint  # torch loads here, in the worker thread
-    from core.commands.train import default_out_dir
-    from core.errors import UserError
-    from core.train import Trainer
-
-    if resume_from is not None:
-        try:
-            resume_from = resolve_checkpoint(resume_from)
-        except UserError:
-            pass  # the Trainer reports it as TrainingFailed, in the training log
-    if out_dir is None:
-        out_dir = Path(resume_from).parent if resume_from is not None else default_out_dir()
-    leave_a_core_for_the_ui()
-    return Trainer(config, on_event, out_dir=out_dir, resume_from=resume_from)
 
 
 class WorkbenchApp(App):
