@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import warnings
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from core.errors import UserError
@@ -190,3 +191,29 @@ def _checkpoint_keys(ref: ModelRef) -> set[str]:
     except (OSError, ValueError, KeyError):
         return set()
     return set()
+
+
+@dataclass
+class HeadModel:
+    """A tokenizer and a model with a task head, for the tasks the workbench runs itself."""
+    tokenizer: Any
+    model: Any
+    config: Any
+    notices: tuple[str, ...] = ()  # said on every run (e.g. a randomly initialised head)
+
+
+def load_head_model(ref: ModelRef, trust_remote_code: bool, auto_class: str, head_task: str) -> HeadModel:
+    """Load (once, then from the cache) ``transformers.<auto_class>`` with its tokenizer."""
+    def build() -> HeadModel:
+        quiet_transformers()
+        config = load_config(ref, trust_remote_code)
+        import transformers
+
+        with translate_load_errors(ref, trust_remote_code):
+            tokenizer = transformers.AutoTokenizer.from_pretrained(ref.location, trust_remote_code=trust_remote_code)
+            model = getattr(transformers, auto_class).from_pretrained(ref.location, trust_remote_code=trust_remote_code)
+        model.to(device_for_pipelines()).eval()
+        notice = random_head_notice(model, ref, head_task)
+        return HeadModel(tokenizer, model, config, (notice,) if notice else ())
+
+    return cached((auto_class, ref.location, trust_remote_code), build)

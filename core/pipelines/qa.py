@@ -7,12 +7,9 @@ the context's characters: {'score', 'start', 'end', 'answer'} with answer == con
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
 
 from core.errors import UserError
-from core.pipelines.loading import (cached, device_for_pipelines, load_config, quiet_transformers,
-                                    random_head_notice, translate_load_errors)
+from core.pipelines.loading import HeadModel, load_head_model
 from core.pipelines.models import ModelRef
 from core.pipelines.text_limits import model_limit
 
@@ -21,31 +18,11 @@ MAX_WINDOW = 384
 STRIDE = 128
 
 
-@dataclass
-class QAModel:
-    tokenizer: Any
-    model: Any
-    config: Any
-    notices: tuple[str, ...] = ()  # said on every run (e.g. a randomly initialised head)
+def load_qa(ref: ModelRef, trust_remote_code: bool) -> HeadModel:
+    return load_head_model(ref, trust_remote_code, "AutoModelForQuestionAnswering", "question-answering")
 
 
-def load_qa(ref: ModelRef, trust_remote_code: bool) -> QAModel:
-    def build():
-        quiet_transformers()
-        config = load_config(ref, trust_remote_code)
-        from transformers import AutoModelForQuestionAnswering, AutoTokenizer
-
-        with translate_load_errors(ref, trust_remote_code):
-            tokenizer = AutoTokenizer.from_pretrained(ref.location, trust_remote_code=trust_remote_code)
-            model = AutoModelForQuestionAnswering.from_pretrained(ref.location, trust_remote_code=trust_remote_code)
-        model.to(device_for_pipelines()).eval()
-        notice = random_head_notice(model, ref, "question-answering")
-        return QAModel(tokenizer, model, config, (notice,) if notice else ())
-
-    return cached(("qa", ref.location, trust_remote_code), build)
-
-
-def answer(bundle: QAModel, question: str, context: str, max_answer_len: int = 15,
+def answer(bundle: HeadModel, question: str, context: str, max_answer_len: int = 15,
            notices: list[str] | None = None) -> dict:
     import numpy as np
     import torch

@@ -7,12 +7,9 @@ generation defaults, the user's parameters override them, and the decoded text c
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
 
 from core.errors import UserError
-from core.pipelines.loading import (cached, device_for_pipelines, load_config, quiet_transformers,
-                                    random_head_notice, translate_load_errors)
+from core.pipelines.loading import HeadModel, load_head_model
 from core.pipelines.models import ModelRef
 from core.pipelines.text_limits import model_limit
 
@@ -23,28 +20,8 @@ GENERATION_PARAMS = ("max_length", "min_length", "max_new_tokens", "min_new_toke
                      "length_penalty", "early_stopping", "num_return_sequences")
 
 
-@dataclass
-class Seq2SeqModel:
-    tokenizer: Any
-    model: Any
-    config: Any
-    notices: tuple[str, ...] = ()  # said on every run (e.g. a randomly initialised head)
-
-
-def load_seq2seq(ref: ModelRef, trust_remote_code: bool) -> Seq2SeqModel:
-    def build():
-        quiet_transformers()
-        config = load_config(ref, trust_remote_code)
-        from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
-
-        with translate_load_errors(ref, trust_remote_code):
-            tokenizer = AutoTokenizer.from_pretrained(ref.location, trust_remote_code=trust_remote_code)
-            model = AutoModelForSeq2SeqLM.from_pretrained(ref.location, trust_remote_code=trust_remote_code)
-        model.to(device_for_pipelines()).eval()
-        notice = random_head_notice(model, ref, "text-to-text")
-        return Seq2SeqModel(tokenizer, model, config, (notice,) if notice else ())
-
-    return cached(("seq2seq", ref.location, trust_remote_code), build)
+def load_seq2seq(ref: ModelRef, trust_remote_code: bool) -> HeadModel:
+    return load_head_model(ref, trust_remote_code, "AutoModelForSeq2SeqLM", "text-to-text")
 
 
 def task_key(task: str, params: dict, config) -> str:
@@ -61,7 +38,7 @@ def task_key(task: str, params: dict, config) -> str:
     return "translation"
 
 
-def run_seq2seq(bundle: Seq2SeqModel, task: str, ref: ModelRef, text: str, params: dict,
+def run_seq2seq(bundle: HeadModel, task: str, ref: ModelRef, text: str, params: dict,
                 notices: list[str], cancel=None) -> list[dict]:
     import torch
 
