@@ -68,7 +68,7 @@ def _python_state_to_list(state: tuple) -> list:
 
 # --- writing ------------------------------------------------------------------------------
 
-def _replace_folder(tmp: Path, final: Path) -> None:
+def replace_folder(tmp: Path, final: Path) -> None:
     """Move a fully written ``tmp`` folder to ``final``, keeping the old one until it is gone."""
     backup = final.parent / f".{final.name}.old"
     if backup.exists():
@@ -111,7 +111,7 @@ def save_checkpoint(
         }
         (tmp / STATE_FILE).write_text(json.dumps(full_state), encoding="utf-8")
         _fsync_folder(tmp)
-        _replace_folder(tmp, final)
+        replace_folder(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -27,7 +27,7 @@ def export_checkpoint(checkpoint_dir: str | os.PathLike, out_dir: str | os.PathL
 
     out_dir must be new, empty, or an earlier export (which is replaced whole, atomically).
     """
-    from core.checkpoint import load_classifier
+    from core.checkpoint import load_classifier, replace_folder
 
     out = Path(out_dir).expanduser()
     _check_target(out)
@@ -36,7 +36,7 @@ def export_checkpoint(checkpoint_dir: str | os.PathLike, out_dir: str | os.PathL
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
     try:
         _write(loaded, tmp)
-        _replace_folder(tmp, out)
+        replace_folder(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -60,16 +60,6 @@ def _check_target(out: Path) -> None:
     if model_type != EXPORT_MARKER:
         raise UserError(f"folder {str(out)!r} is not empty and is not an earlier export",
                         "choose a new or empty folder; an earlier export is replaced")
-
-
-def _replace_folder(tmp: Path, final: Path) -> None:
-    backup = final.parent / f".{final.name}.old"
-    if backup.exists():
-        shutil.rmtree(backup)
-    if final.exists():
-        os.replace(final, backup)
-    os.replace(tmp, final)
-    shutil.rmtree(backup, ignore_errors=True)
 
 
 def _write(loaded, folder: Path) -> None:

@@ -1,25 +1,17 @@
 """Numbers as a person reads them in a status line."""
 from __future__ import annotations
 
+from core.printer import format_bytes, format_duration
+
 
 def duration(seconds: float | None) -> str:
     if seconds is None or seconds != seconds or seconds < 0:
         return "--:--"
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+    return format_duration(seconds)
 
 
 def size(num_bytes: int | None) -> str:
-    if num_bytes is None:
-        return "n/a"
-    value = float(num_bytes)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GiB"
+    return "n/a" if num_bytes is None else format_bytes(num_bytes)
 
 
 def rate(per_second: float) -> str:
