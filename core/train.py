@@ -30,6 +30,7 @@ from core.checkpoint import (
     resolve_checkpoint, restore_rng_state, save_checkpoint,
 )
 from core.config import ConfigError, RunConfig, from_dict, to_dict, validate
+from core.data import PreparedData
 from core.devices import configure_threads, describe_device, memory_bytes, release_cuda_memory, resolve_device
 from core.errors import UserError
 from core.metrics import classification_report
@@ -97,6 +98,11 @@ class Trainer:
     @property
     def done(self) -> bool:
         return self._done.is_set()
+
+    @property
+    def data(self) -> PreparedData | None:
+        """The prepared data once the run has loaded it (validation examples for the viewer)."""
+        return self._data
 
     def snapshot(self) -> ClassifierSnapshot | None:
         """A CPU copy of the current model in eval mode, or None before the model exists."""
