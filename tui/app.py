@@ -23,6 +23,7 @@ from textual.worker import Worker, WorkerState
 from core.config import ConfigError, PRESETS, RunConfig, load_toml, save_toml
 from core.events import TERMINAL_EVENTS, Event, RunStarted
 from tui.bridge import EngineEvent, StepProgress, event_poster
+from tui.exporting import ExportAction, RunCheckpoints
 from tui.training import default_trainer_factory
 from tui.panes.hyperparams import HyperparamsPane
 from tui.screens.dialogs import ConfirmScreen, PromptScreen
@@ -35,7 +36,7 @@ MIN_SIZE = (60, 18)
 QUIT_TIMEOUT_S = 30.0  # cancel stops within one step; this only guards against a wedged device
 
 
-class WorkbenchApp(App):
+class WorkbenchApp(ExportAction, App):
     CSS_PATH = "app.tcss"
     TITLE = "Transformer Workbench"
     HORIZONTAL_BREAKPOINTS = [(0, "-tiny"), (MIN_SIZE[0], "-narrow"), (140, "-wide")]
@@ -52,6 +53,7 @@ class WorkbenchApp(App):
         Binding("f6", "start_training", "Train", id="start"),
         Binding("f7", "cancel_training", "Cancel", id="cancel"),
         Binding("f8", "resume_training", "Resume", id="resume"),
+        Binding("f9", "export_model", "Export", id="export"),
         Binding("ctrl+s", "save_config", "Save", id="save"),
         Binding("ctrl+o", "load_config", "Load", id="load"),
         Binding("ctrl+q", "quit", "Quit", priority=True, id="quit"),
@@ -72,6 +74,8 @@ class WorkbenchApp(App):
         self.log_pane: Any = None  # TrainingLogPane, AttentionPane, ConsolePane: mounted after the first frame
         self.attention_pane: Any = None
         self.console_pane: Any = None
+        self.checkpoints = RunCheckpoints()  # the run's best/last checkpoints, for F9 export
+        self.last_export: Path | None = None
         self.training_worker: Worker | None = None
         self.config_valid = True
         self.active_pane = "hyperparams"
@@ -175,6 +179,7 @@ class WorkbenchApp(App):
             self._pending_events.append(event)
             return
         self.events_seen += 1
+        self.checkpoints.note(event)
         for pane in self.panes():
             pane.apply_event(event)
         if isinstance(event, RunStarted):
@@ -396,6 +401,7 @@ _COMMAND_HELP = {
     "resume_training": "Continue a run from a checkpoint folder",
     "save_config": "Write the form's settings to a TOML file",
     "load_config": "Fill the form from a TOML file",
+    "export_model": "Write the run's best checkpoint as a Hugging Face model folder",
 }
 
 

@@ -8,6 +8,7 @@ Everything about tasks comes through ``tui.pipelines_adapter``.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from textual import on, work
@@ -26,14 +27,20 @@ from tui.widgets.history_input import HistoryInput
 
 class ConsolePane(Vertical):
     class CatalogueLoaded(Message):
-        def __init__(self, tasks: list[str], models: list[str], reason: str | None) -> None:
+        def __init__(self, tasks: list[str], reason: str | None) -> None:
             super().__init__()
-            self.tasks, self.models, self.reason = tasks, models, reason
+            self.tasks, self.reason = tasks, reason
+
+    class ModelsLoaded(Message):
+        def __init__(self, models: list[str]) -> None:
+            super().__init__()
+            self.models = models
 
     class ResultReady(Message):
-        def __init__(self, text: str, ok: bool, detail: str = "") -> None:
+        def __init__(self, text: str, ok: bool, detail: str = "", record: dict[str, Any] | None = None) -> None:
             super().__init__()
             self.text, self.ok, self.detail = text, ok, detail
+            self.record = record  # task, model, inputs, params, result, error, latency_s: what the session keeps
 
     BINDINGS = [Binding("escape", "cancel_run", "Stop pipeline", show=False)]
 
@@ -45,6 +52,8 @@ class ConsolePane(Vertical):
         self.task_name = ""
         self.fields: list[pipelines.ParamField] = []
         self.transcript: list[str] = []  # what the history shows, for tests and captures
+        self.models: list[str] = []  # local model names and folders: the model field's suggestions
+        self._models_requested = False
         self._cancel = threading.Event()  # set by Escape: the running pipeline stops
 
     def compose(self) -> ComposeResult:
@@ -63,10 +72,10 @@ class ConsolePane(Vertical):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="console-catalogue")
     def _load_catalogue(self) -> None:
+        # Task names are plain data (core.pipelines.tasks); the model listing, which scans the
+        # Hugging Face cache, waits until the console is first used (``load_models``).
         reason = pipelines.unavailable_reason()
-        tasks = pipelines.task_names()
-        models = pipelines.local_models() if reason is None else []
-        self.post_message(self.CatalogueLoaded(tasks, models, reason))
+        self.post_message(self.CatalogueLoaded(pipelines.task_names(), reason))
 
     def on_console_pane_catalogue_loaded(self, message: CatalogueLoaded) -> None:
         self.available = message.reason is None
@@ -75,9 +84,23 @@ class ConsolePane(Vertical):
         select.set_options([(t, t) for t in message.tasks])
         if message.tasks:
             select.value = message.tasks[0]
-        if message.models:
-            self.query_one("#console-model", Input).suggester = SuggestFromList(message.models, case_sensitive=False)
-        self._status(self.reason or f"{len(message.tasks)} tasks; {len(message.models)} local models found")
+        self._status(self.reason or f"{len(message.tasks)} tasks")
+
+    # --- local models (loaded on first use) -------------------------------------------------
+
+    def load_models(self) -> None:
+        """(Re)list the local models in a thread worker: on first focus, first run, after an export."""
+        self._models_requested = True
+        self._list_models()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="console-models")
+    def _list_models(self) -> None:
+        self.post_message(self.ModelsLoaded(pipelines.local_models()))
+
+    def on_console_pane_models_loaded(self, message: ModelsLoaded) -> None:
+        self.models = message.models
+        model_input = self.query_one("#console-model", Input)
+        model_input.suggester = SuggestFromList(message.models, case_sensitive=False) if message.models else None
 
     def _status(self, text: str) -> None:
         self.query_one("#console-status", Static).update(text)
@@ -89,7 +112,7 @@ class ConsolePane(Vertical):
     # --- task fields -----------------------------------------------------------------------
 
     @on(Select.Changed, "#console-task")
-    def _task_changed(self, event: Select.Changed) -> None:
+    async def _task_changed(self, event: Select.Changed) -> None:
         event.stop()
         if event.value is Select.NULL:
             return
@@ -97,7 +120,10 @@ class ConsolePane(Vertical):
         self.fields = pipelines.param_fields(self.task_name)
         self.query_one("#console-label", Label).update(pipelines.input_label(self.task_name))
         box = self.query_one("#console-params", Horizontal)
-        box.remove_children()
+        # Awaited: tasks share field names (top_k, max_length), and the new fields reuse the ids
+        # of the old ones, which must be gone first. Handlers run one at a time, so a quick second
+        # change waits for this one.
+        await box.remove_children()
         widgets = []
         for f in self.fields:
             default = "" if f.default is None else (", ".join(f.default) if isinstance(f.default, (list, tuple)) else str(f.default))
@@ -110,13 +136,15 @@ class ConsolePane(Vertical):
             else:
                 widgets.append(Input(default, placeholder=f.label + (" (required)" if f.required else ""),
                                      id=f"param-{f.name}", compact=True, classes="-long" if f.kind == "longtext" else ""))
-        box.mount_all(widgets)
+        await box.mount_all(widgets)
         box.display = bool(widgets)
         summary = pipelines.task_summary(self.task_name)
         if self.available:
             self._status(summary or self.task_name)
 
     def on_descendant_focus(self, event) -> None:
+        if not self._models_requested:
+            self.load_models()
         wid = getattr(event.widget, "id", "") or ""
         field = next((f for f in self.fields if f"param-{f.name}" == wid), None)
         if field is not None:
@@ -148,6 +176,8 @@ class ConsolePane(Vertical):
         self.submit(prompt)
 
     def submit(self, prompt: str) -> None:
+        if not self._models_requested:
+            self.load_models()
         self._write(f"> [{self.task_name or '?'}] {prompt}")
         if not self.available:
             self._write(self.reason or "pipelines not available")
@@ -164,19 +194,26 @@ class ConsolePane(Vertical):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="console-run")
     def _run(self, task: str, model: str, prompt: str, params: dict[str, Any]) -> None:
+        started = time.perf_counter()
+
+        def record(result: Any = None, error: str | None = None) -> dict[str, Any]:
+            return {"task": task, "model": model or None, "inputs": prompt, "params": params, "result": result,
+                    "error": error, "latency_s": time.perf_counter() - started}
+
         try:
             outcome = pipelines.run(task, model, prompt, params, cancel=self._cancel)
         except UserError as exc:
-            self.post_message(self.ResultReady(f"error: {exc}", ok=False))
+            self.post_message(self.ResultReady(f"error: {exc}", ok=False, record=record(error=str(exc))))
             return
         except Exception as exc:  # noqa: BLE001 - a failing model must not take the app down
-            self.post_message(self.ResultReady(f"error: {type(exc).__name__}: {exc}", ok=False))
+            message = f"{type(exc).__name__}: {exc}"
+            self.post_message(self.ResultReady(f"error: {message}", ok=False, record=record(error=message)))
             return
         if outcome.cancelled:
-            self.post_message(self.ResultReady("(stopped)", ok=False))
+            self.post_message(self.ResultReady("(stopped)", ok=False, record=record(error="stopped")))
             return
         text = "\n".join([pipelines.format_result(outcome.result), *(f"note: {n}" for n in outcome.notices)])
-        self.post_message(self.ResultReady(text, ok=True, detail=outcome.detail))
+        self.post_message(self.ResultReady(text, ok=True, detail=outcome.detail, record=record(outcome.result)))
 
     def action_cancel_run(self) -> None:
         self._cancel.set()
