@@ -17,6 +17,8 @@ async def test_export_without_a_run_says_to_train_first():
         await pilot.press("f9")
         assert not isinstance(app.screen, PromptScreen)
         assert any("train (F6) or resume" in n for n in notices(app)), notices(app)
+        await pilot.press("f1")  # the key is listed in the help, with the other global keys
+        assert "f9                    Export" in str(app.screen.query_one("#help-text").render())
 
 
 async def test_f9_exports_the_trained_model_and_the_console_lists_it(tmp_path, monkeypatch):
