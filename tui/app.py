@@ -24,6 +24,7 @@ from core.config import ConfigError, PRESETS, RunConfig, load_toml, save_toml
 from core.events import TERMINAL_EVENTS, Event, RunStarted
 from tui.bridge import EngineEvent, StepProgress, event_poster
 from tui.exporting import ExportAction, RunCheckpoints
+from tui.session_recording import RecordsSessions, WorkbenchSessions, chain
 from tui.training import default_trainer_factory
 from tui.panes.hyperparams import HyperparamsPane
 from tui.screens.dialogs import ConfirmScreen, PromptScreen
@@ -36,7 +37,7 @@ MIN_SIZE = (60, 18)
 QUIT_TIMEOUT_S = 30.0  # cancel stops within one step; this only guards against a wedged device
 
 
-class WorkbenchApp(ExportAction, App):
+class WorkbenchApp(ExportAction, RecordsSessions, App):
     CSS_PATH = "app.tcss"
     TITLE = "Transformer Workbench"
     HORIZONTAL_BREAKPOINTS = [(0, "-tiny"), (MIN_SIZE[0], "-narrow"), (140, "-wide")]
@@ -54,6 +55,8 @@ class WorkbenchApp(ExportAction, App):
         Binding("f7", "cancel_training", "Cancel", id="cancel"),
         Binding("f8", "resume_training", "Resume", id="resume"),
         Binding("f9", "export_model", "Export", id="export"),
+        # In the help and the palette; the footer has no room left for it at 80 columns.
+        Binding("ctrl+r", "sessions", "Sessions", show=False, id="sessions"),
         Binding("ctrl+s", "save_config", "Save", id="save"),
         Binding("ctrl+o", "load_config", "Load", id="load"),
         Binding("ctrl+q", "quit", "Quit", priority=True, id="quit"),
@@ -62,8 +65,12 @@ class WorkbenchApp(ExportAction, App):
     def __init__(self, config: RunConfig | None = None, *, out_dir: str | Path | None = None,
                  trainer_factory: TrainerFactory | None = None,
                  event_consumer: Callable[[Event], Any] | None = None,
-                 config_path: str = "twb.toml", install_signal_handlers: bool = True) -> None:
+                 config_path: str = "twb.toml", install_signal_handlers: bool = True,
+                 sessions_dir: str | Path | None = None, record_sessions: bool | None = None) -> None:
         super().__init__()
+        # Every run, attention view and prompt recorded (see tui.session_recording); None = unless $TWB_NO_SESSIONS.
+        self.sessions = WorkbenchSessions(sessions_dir, record_sessions,
+                                          warn=lambda message: self.notify(message, title="Sessions", severity="warning"))
         self.initial_config = config or PRESETS["default"]
         self.out_dir = out_dir
         self.trainer_factory = trainer_factory or default_trainer_factory
@@ -249,17 +256,23 @@ class WorkbenchApp(ExportAction, App):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="training")
     def _train(self, config: RunConfig, resume_from: str | None) -> None:
-        on_event = event_poster(self, also=self.event_consumer)
+        out_dir = self.sessions.open_run(config, resume_from, self.out_dir)  # the session's checkpoints/
+        on_event = event_poster(self, also=chain(self.event_consumer, self.sessions.on_event))
         try:
-            trainer = self.trainer_factory(config, on_event, out_dir=self.out_dir, resume_from=resume_from)
-        except ImportError as exc:
-            from core.events import TrainingFailed
-            on_event(TrainingFailed(f"the training engine is not available: {exc}", "install the project with its dependencies"))
-            return
-        self.trainer = trainer
-        if self._cancel_requested:  # cancelled while torch was loading
-            trainer.cancel()
-        trainer.run()
+            try:
+                trainer = self.trainer_factory(config, on_event, out_dir=out_dir, resume_from=resume_from)
+            except ImportError as exc:
+                from core.events import TrainingFailed
+                on_event(TrainingFailed(f"the training engine is not available: {exc}", "install the project with its dependencies"))
+                return
+            self.trainer = trainer
+            if self._cancel_requested:  # cancelled while torch was loading
+                trainer.cancel()
+            trainer.run()
+        except BaseException as exc:
+            self.sessions.close_run(exc)
+            raise
+        self.sessions.close_run()  # finished, failed or cancelled, as the run's last event says
 
     def _set_cursor_blink(self, blink: bool) -> None:
         # While training, a blinking cursor is a repaint twice a second for nothing (and bytes
@@ -281,6 +294,7 @@ class WorkbenchApp(ExportAction, App):
         if not self.training:
             return
         self._cancel_requested = True
+        self.sessions.record_action("cancel")
         if self.trainer is not None:
             self.trainer.cancel()
         self.notify("Cancelling after the current step ...")
@@ -303,6 +317,8 @@ class WorkbenchApp(ExportAction, App):
         if worker is None or not self.training:
             return
         self._cancel_requested = True
+        self.sessions.interrupting = interrupt
+        self.sessions.record_action("interrupt" if interrupt else "cancel", reason="signal" if interrupt else "quit")
         trainer = self.trainer
         if trainer is not None:
             trainer.interrupt() if interrupt else trainer.cancel()
@@ -340,6 +356,7 @@ class WorkbenchApp(ExportAction, App):
 
     async def _interrupt_and_exit(self) -> None:
         await self.stop_training(interrupt=True)
+        self.sessions.close_all(interrupted=True)
         self.exit(return_code=0)
 
     # --- config files ---------------------------------------------------------------------
@@ -401,6 +418,7 @@ _COMMAND_HELP = {
     "resume_training": "Continue a run from a checkpoint folder",
     "save_config": "Write the form's settings to a TOML file",
     "load_config": "Fill the form from a TOML file",
+    "sessions": "Replay a recorded session, or attach to one another process is writing",
     "export_model": "Write the run's best checkpoint as a Hugging Face model folder",
 }
 

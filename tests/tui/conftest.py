@@ -7,6 +7,15 @@ from core.config import PRESETS
 from tui_fakes import ScriptedTrainer
 
 
+@pytest.fixture(autouse=True)
+def sessions_dir(tmp_path, monkeypatch):
+    """The workbench records sessions: into a temporary folder, never the repository's sessions/."""
+    folder = tmp_path / "sessions"
+    monkeypatch.setenv("TWB_SESSIONS_DIR", str(folder))
+    monkeypatch.delenv("TWB_NO_SESSIONS", raising=False)
+    return folder
+
+
 @pytest.fixture
 def scripted():
     ScriptedTrainer.instances.clear()

@@ -33,7 +33,9 @@ class Tmux:
             "import os, sys; open('twb.pid', 'w').write(str(os.getpid())); "
             "from tui.cli import main; sys.exit(main([]))"
         )
-        env = f"TERM=xterm-256color PYTHONPATH={shlex.quote(str(ROOT))}"
+        # The workbench records each run as a session under $TWB_SESSIONS_DIR: kept in workdir.
+        env = (f"TERM=xterm-256color PYTHONPATH={shlex.quote(str(ROOT))} "
+               f"TWB_SESSIONS_DIR={shlex.quote(str(workdir / 'sessions'))}")
         command = (f"cd {shlex.quote(str(workdir))} && env {env} {shlex.quote(sys.executable)} -c {shlex.quote(launch)}; "
                    "echo TWB-EXIT $?; sleep 120")
         subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", str(width), "-y", str(height), command], check=True)
@@ -164,9 +166,12 @@ def run_smoke(captures: Path | None = None) -> list[str]:
         tmux.wait_for("Epoch 1/500")
         os.kill(tmux.pid(), signal.SIGTERM)
         tmux.wait_for("TWB-EXIT 0", timeout=TIMEOUT_S)
-        interrupts = list(work.glob("runs/*/interrupt/state.json"))
-        assert interrupts, f"no interrupt checkpoint under {work / 'runs'}"
-        checked.append("SIGTERM during training saved an interrupt checkpoint and exited with 0")
+        interrupts = list(work.glob("sessions/*/checkpoints/interrupt/state.json"))
+        assert interrupts, f"no interrupt checkpoint under {work / 'sessions'}"
+        from core.sessions.listing import summarize
+        status = summarize(interrupts[0].parents[2]).status
+        assert status == "interrupted", f"the run's session ended as {status!r}"
+        checked.append("SIGTERM during training saved an interrupt checkpoint into its session (interrupted) and exited with 0")
     finally:
         tmux.close()
         shutil.rmtree(work, ignore_errors=True)

@@ -38,6 +38,7 @@ class ScriptedTrainer:
 
     def __init__(self, config, on_event, out_dir=None, resume_from=None, hold: bool = False):
         self.config, self.on_event, self.resume_from, self.hold = config, on_event, resume_from, hold
+        self.out_dir = out_dir
         self.started = threading.Event()
         self.stop = threading.Event()
         self.cancelled = self.interrupted = False

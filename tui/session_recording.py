@@ -1,0 +1,216 @@
+"""How the workbench records sessions: every training run, and what the user looked at.
+
+- Each run started with F6 (or resumed with F8) is a session ``<date-time>-<preset>`` under the
+  sessions folder ($TWB_SESSIONS_DIR or ./sessions), like `twb train --session`: its config, every
+  engine event, the user's actions (start, resume, cancel, interrupt) and how it ended. The run's
+  checkpoints go into the session's ``checkpoints/`` folder. Resuming from a checkpoint inside a
+  session's folder appends to that session, as `twb train --resume ... --session` does.
+- Attention views and pipeline prompts go into the running training session; with no run in
+  progress they go into one ``<date-time>-workbench`` session, opened at the first such activity
+  and closed when the workbench quits. A finished run's session is never reopened for them.
+- ``TWB_NO_SESSIONS=1`` turns recording off (runs then go to ``runs/<date-time>`` as before).
+
+Recording never stops the workbench: a session that cannot be written is reported once and the
+work goes on unrecorded. Engine events are recorded on the training thread (tens of
+microseconds each); attention views, which can be megabytes, are written off the UI thread.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+from core.config import PRESETS, RunConfig
+from core.errors import UserError
+from core.events import Event
+from core.sessions import names, schema
+from core.sessions.recorder import SessionRecorder
+
+DISABLE_ENV = "TWB_NO_SESSIONS"
+EXPLORE_NAME = "workbench"
+
+
+def disabled_by_env() -> bool:
+    return os.environ.get(DISABLE_ENV, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def run_name(config: RunConfig) -> str:
+    """The preset the config equals, else "custom" (the folder name adds the date and time)."""
+    return next((name for name, preset in PRESETS.items() if preset == config), "custom")
+
+
+def session_of_checkpoint(checkpoint: str | os.PathLike) -> Path | None:
+    """The session folder holding ``checkpoint`` (``<session>/checkpoints/...``), or None."""
+    path = Path(checkpoint).expanduser().resolve()
+    for folder in (path, *path.parents):
+        if folder.name == names.CHECKPOINTS_DIR and (folder.parent / names.LOG_NAME).is_file():
+            return folder.parent
+    return None
+
+
+def chain(*consumers: Callable[[Event], Any] | None) -> Callable[[Event], None] | None:
+    """One event callback calling each given consumer in turn (None when there is none)."""
+    present = [c for c in consumers if c is not None]
+    if len(present) <= 1:
+        return present[0] if present else None
+
+    def on_event(event: Event) -> None:
+        for consumer in present:
+            consumer(event)
+
+    return on_event
+
+
+class WorkbenchSessions:
+    """The sessions of one workbench process. Thread-safe: used by the UI and worker threads."""
+
+    def __init__(self, root: str | os.PathLike | None = None, enabled: bool | None = None,
+                 warn: Callable[[str], None] | None = None) -> None:
+        self.root = names.sessions_root(root)
+        self.enabled = (not disabled_by_env()) if enabled is None else enabled
+        self.run: SessionRecorder | None = None  # the training run's session, while it runs
+        self.explore: SessionRecorder | None = None  # attention/console activity between runs
+        self.interrupting = False
+        self._warn = warn or (lambda message: None)
+        self._warned = False
+        self._lock = threading.Lock()
+
+    # --- training runs -----------------------------------------------------------------------
+
+    def open_run(self, config: RunConfig, resume_from: str | None, out_dir: str | os.PathLike | None):
+        """Record a run about to start (training thread). Returns the out dir the trainer should use:
+        the session's checkpoints/ unless the workbench was given one, or the run resumes inside its
+        session (the trainer then keeps writing next to the checkpoint)."""
+        if not self.enabled:
+            return out_dir
+        self.interrupting = False
+        folder = session_of_checkpoint(resume_from) if resume_from else None
+        try:
+            recorder = None
+            if folder is not None:
+                try:
+                    recorder = SessionRecorder.resume(folder)
+                except (UserError, OSError):  # another process holds it, or it cannot be appended to
+                    folder = None
+            if recorder is None:
+                recorder = SessionRecorder.create(run_name(config), self.root)
+        except (UserError, OSError) as exc:
+            self._report(f"this run is not recorded as a session: {exc}")
+            return out_dir
+        recorder.record_config(config)
+        recorder.record_action("resume" if resume_from else "start", checkpoint=resume_from)
+        with self._lock:
+            self.run = recorder
+        if out_dir is None and folder is None:
+            out_dir = recorder.checkpoints_dir
+        return out_dir
+
+    def on_event(self, event: Event) -> None:
+        """EventCallback for the engine (training thread)."""
+        recorder = self.run
+        if recorder is not None:
+            recorder.on_event(event)
+
+    def record_action(self, action: str, **detail: Any) -> None:
+        recorder = self.run
+        if recorder is not None:
+            recorder.record_action(action, **detail)
+
+    def close_run(self, error: BaseException | None = None) -> None:
+        """The run ended (training thread): the status its last event gave, or interrupted/failed."""
+        with self._lock:
+            recorder, self.run = self.run, None
+        if recorder is None:
+            return
+        if error is not None:
+            recorder.close(schema.FAILED, message=str(error) or type(error).__name__)
+        elif self.interrupting:
+            recorder.close(schema.INTERRUPTED)
+        else:
+            recorder.close()
+        self._check(recorder)
+
+    # --- what the user looked at ---------------------------------------------------------------
+
+    def record_attention(self, view: Any, text: str | None, layer: int | None, head: int | None) -> None:
+        recorder = self._activity()
+        if recorder is not None:
+            recorder.record_attention(view, text=text, layer=layer, head=head)
+            self._check(recorder)
+
+    def record_console(self, task: str, model: str | None, inputs: Any, params: dict | None, result: Any = None,
+                       latency_s: float | None = None, error: str | None = None) -> None:
+        recorder = self._activity()
+        if recorder is not None:
+            recorder.record_console(task, model, inputs, params, result=result, latency_s=latency_s, error=error)
+            self._check(recorder)
+
+    def _activity(self) -> SessionRecorder | None:
+        if not self.enabled:
+            return None
+        with self._lock:
+            if self.run is not None and not self.run.closed:
+                return self.run
+            if self.explore is None:
+                try:
+                    self.explore = SessionRecorder.create(EXPLORE_NAME, self.root)
+                except (UserError, OSError) as exc:
+                    self.enabled = False  # one warning, not one per prompt
+                    self._report(f"attention views and prompts are not recorded: {exc}")
+                    return None
+            return self.explore
+
+    # --- quitting ------------------------------------------------------------------------------
+
+    def close_all(self, interrupted: bool = False) -> None:
+        """The workbench quits: close the exploring session (and a run still open, if any)."""
+        status = schema.INTERRUPTED if interrupted or self.interrupting else None
+        with self._lock:
+            explore, self.explore = self.explore, None
+        if explore is not None:
+            explore.close(status or schema.FINISHED)
+        if self.run is not None:  # the training thread did not get to close it
+            self.close_run()
+
+    def _check(self, recorder: SessionRecorder) -> None:
+        if recorder.error is not None:
+            self._report(f"session {recorder.folder.name} stopped recording: {recorder.error}")
+
+    def _report(self, message: str) -> None:
+        if not self._warned:
+            self._warned = True
+            self._warn(message)
+
+
+class RecordsSessions:
+    """The app's side of recording (mixed into WorkbenchApp): what the panes report, the
+    Sessions key, and closing on exit. Needs ``self.sessions`` (a WorkbenchSessions)."""
+
+    sessions: WorkbenchSessions
+
+    def on_attention_pane_view_ready(self, message: Any) -> None:
+        # Bubbled up from the pane after it showed the view: the heatmap says which layer and head.
+        heat = getattr(message.view, "weights", None)
+        if heat is None or not self.sessions.enabled:
+            return
+        heatmap = self.attention_pane.query_one("#heatmap")
+        layer, head = getattr(heatmap, "layer_index", None), getattr(heatmap, "head_index", None)
+        # Off the UI thread: a long sentence on a big model is megabytes of weights to encode.
+        self.run_worker(lambda: self.sessions.record_attention(message.view, message.text, layer, head),
+                        thread=True, group="session-record", exit_on_error=False)
+
+    def on_console_pane_result_ready(self, message: Any) -> None:
+        record = getattr(message, "record", None)
+        if record is not None and self.sessions.enabled:
+            self.run_worker(lambda: self.sessions.record_console(**record),
+                            thread=True, group="session-record", exit_on_error=False)
+
+    def action_sessions(self) -> None:
+        from tui.session_picker import SessionPickerScreen, pick_and_open
+
+        if not isinstance(self.screen, SessionPickerScreen):
+            pick_and_open(self, root=str(self.sessions.root))
+
+    def on_unmount(self) -> None:
+        self.sessions.close_all()
