@@ -57,7 +57,8 @@ async def with_workbench(config, warm_up: bool = True) -> tuple[float, int]:
 
     finished: list[TrainingFinished] = []
     with tempfile.TemporaryDirectory() as out:
-        app = create_app(config, out_dir=out, install_signal_handlers=False,
+        # The workbench records the run as a session, as it does for a user (into the temp folder).
+        app = create_app(config, out_dir=out, install_signal_handlers=False, sessions_dir=Path(out) / "sessions",
                          event_consumer=lambda e: finished.append(e) if isinstance(e, TrainingFinished) else None)
         async with app.run_test(size=(160, 48)) as pilot:
             await app.panes_ready.wait()

@@ -62,6 +62,7 @@ class SessionViewerApp(WorkbenchApp):
     ]
 
     def __init__(self, log: SessionLog, *, follow: bool = False, **options: Any) -> None:
+        options.setdefault("record_sessions", False)  # viewing a session records nothing
         super().__init__(None, **options)
         self.session = log
         self.cursor = ReplayCursor(log)

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import os
 import threading
-from pathlib import Path
 from typing import Any, Callable
 
 from core.config import PRESETS, RunConfig
 from core.errors import UserError
 from core.events import Event
 from core.sessions import names, schema
+from core.sessions.names import session_of_checkpoint
 from core.sessions.recorder import SessionRecorder
 
 DISABLE_ENV = "TWB_NO_SESSIONS"
@@ -38,15 +38,6 @@ def disabled_by_env() -> bool:
 def run_name(config: RunConfig) -> str:
     """The preset the config equals, else "custom" (the folder name adds the date and time)."""
     return next((name for name, preset in PRESETS.items() if preset == config), "custom")
-
-
-def session_of_checkpoint(checkpoint: str | os.PathLike) -> Path | None:
-    """The session folder holding ``checkpoint`` (``<session>/checkpoints/...``), or None."""
-    path = Path(checkpoint).expanduser().resolve()
-    for folder in (path, *path.parents):
-        if folder.name == names.CHECKPOINTS_DIR and (folder.parent / names.LOG_NAME).is_file():
-            return folder.parent
-    return None
 
 
 def chain(*consumers: Callable[[Event], Any] | None) -> Callable[[Event], None] | None:

@@ -85,6 +85,15 @@ def is_session_dir(path: Path) -> bool:
     return path.is_dir() and (path / LOG_NAME).is_file()
 
 
+def session_of_checkpoint(checkpoint: str | os.PathLike) -> Path | None:
+    """The session folder holding ``checkpoint`` (``<session>/checkpoints/...``), or None."""
+    path = Path(checkpoint).expanduser().resolve()
+    for folder in (path, *path.parents):
+        if folder.name == CHECKPOINTS_DIR and is_session_dir(folder.parent):
+            return folder.parent
+    return None
+
+
 def list_session_dirs(root: str | os.PathLike) -> list[Path]:
     """Session folders under ``root``, oldest first (by the header's time, to the millisecond)."""
     root = Path(root)

@@ -7,7 +7,7 @@ from core.sessions import SessionLog
 from core.sessions.listing import list_sessions
 from tui.app import create_app
 from tui.session_picker import SessionPickerScreen
-from tui.session_recording import session_of_checkpoint
+from core.sessions.names import session_of_checkpoint
 
 from tui_fakes import ScriptedTrainer, last_trainer, make_view, wait_started
 
@@ -137,3 +137,20 @@ async def test_ctrl_r_opens_the_session_picker_listed_in_help_and_palette(holdin
         assert any("Sessions (ctrl+r)" in c.title for c in app.get_system_commands(app.screen))
         await pilot.press("f1")
         assert "Sessions" in str(app.screen.query_one("#help-text").render())
+
+
+async def test_viewing_a_session_records_nothing(sessions_dir):
+    from core.sessions import SessionRecorder
+    from tui.replay import open_viewer
+
+    with SessionRecorder.create("seen", sessions_dir, config=PRESETS["nano"]) as recorder:
+        recorder.record_action("start")
+    app = open_viewer(str(recorder.folder), install_signal_handlers=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.panes_ready.wait()
+        pane = app.attention_pane
+        pane.post_message(pane.ViewReady(make_view(["[CLS]", "good"]), "good"))
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+    assert [s.folder for s in list_sessions(sessions_dir)] == [recorder.folder]
+    assert records(recorder.folder, "attention") == []
