@@ -49,6 +49,8 @@ class RunCheckpoints:
 def default_destination(checkpoint: str) -> str:
     """exports/<run folder name>: the checkpoint's parent is the run's out dir (runs/<date-time>)."""
     run = Path(checkpoint).resolve().parent
+    if run.name == "checkpoints":  # a session's run (<session>/checkpoints): named after its session
+        run = run.parent
     return str(Path(EXPORTS_DIR) / run.name)
 
 

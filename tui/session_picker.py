@@ -39,7 +39,7 @@ class SessionPickerScreen(ModalScreen[Choice | None]):
         with Vertical(classes="dialog"):
             yield Label("Sessions (Enter: replay · a: attach · Escape: cancel)", classes="dialog-text")
             if not self.summaries:
-                yield Label("No sessions yet: `twb train --session NAME` records one.", classes="dialog-hint")
+                yield Label("No sessions yet: each run the workbench trains (F6) is one, and `twb train --session NAME` records one.", classes="dialog-hint")
             yield OptionList(*(Option(_describe(s), id=str(i)) for i, s in enumerate(self.summaries)),
                              id="session-list")
 

@@ -154,3 +154,13 @@ async def test_viewing_a_session_records_nothing(sessions_dir):
         await app.workers.wait_for_complete()
     assert [s.folder for s in list_sessions(sessions_dir)] == [recorder.folder]
     assert records(recorder.folder, "attention") == []
+
+
+def test_f9_offers_to_export_a_sessions_run_under_the_sessions_name(tmp_path):
+    from pathlib import Path
+
+    from tui.exporting import default_destination
+
+    folder = tmp_path / "20261127-120000-nano"
+    assert default_destination(str(folder / "checkpoints" / "best")) == str(Path("exports") / folder.name)
+    assert default_destination(str(tmp_path / "runs" / "run1" / "best")) == str(Path("exports") / "run1")

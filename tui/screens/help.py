@@ -19,6 +19,12 @@ PANES
  Attention (F4)        Type a sentence, Enter: the model's attention as a heatmap (queries
                        are rows, keys columns). Works on a snapshot while training.
  Pipelines (F5)        Pick a task and model, fill its inputs, type a prompt, Enter.
+
+SESSIONS
+ Every run is recorded under sessions/ ($TWB_SESSIONS_DIR; TWB_NO_SESSIONS=1 turns it off)
+ with its checkpoints, your actions, the attention views and prompts; views and prompts
+ made between runs go into one 'workbench' session. ctrl+r lists them: Enter replays
+ one, a attaches to one another process is still writing.
 """
 
 WIDGET_KEYS = """\
