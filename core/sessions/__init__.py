@@ -7,11 +7,22 @@
 - ``ReplayCursor`` (cursor.py): the state of a session as of a record, for the replay view.
 - listing.py (`twb sessions`), export.py (CSV), names.py (folders), schema.py (the format).
 """
-from core.sessions.follow import SessionFollower
-from core.sessions.names import resolve_session, sanitize_name, sessions_root
-from core.sessions.reader import Problem, SessionLog, open_session
-from core.sessions.recorder import SessionRecorder
-from core.sessions.schema import SCHEMA_VERSION, SessionError
+import importlib
+
+# Names resolve on first use: the workbench imports core.sessions.names for its first frame,
+# and the reader pulls in numpy, which that frame does not need.
+_EXPORTS = {
+    "SessionFollower": "follow", "resolve_session": "names", "sanitize_name": "names",
+    "sessions_root": "names", "Problem": "reader", "SessionLog": "reader", "open_session": "reader",
+    "SessionRecorder": "recorder", "SCHEMA_VERSION": "schema", "SessionError": "schema",
+}
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"core.sessions.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'core.sessions' has no attribute {name!r}")
+
 
 __all__ = [
     "SessionRecorder", "SessionLog", "SessionFollower", "Problem", "SessionError", "SCHEMA_VERSION",

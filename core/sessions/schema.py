@@ -25,7 +25,10 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-import numpy as np
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # numpy loads only when weights are (de)coded: the workbench's first frame needs none
+    import numpy as np
 
 from core.errors import UserError
 from core.events import EVENT_TYPES
@@ -64,12 +67,16 @@ def encode_weights(weights: np.ndarray) -> dict[str, Any]:
 
     Float16 keeps three significant digits, more than a heat map can show.
     """
+    import numpy as np
+
     arr = np.ascontiguousarray(np.asarray(weights, dtype=np.float32).astype("<f2"))
     return {"shape": list(arr.shape), "dtype": "float16", "data": base64.b64encode(arr.tobytes()).decode("ascii")}
 
 
 def decode_weights(blob: dict[str, Any]) -> np.ndarray:
     """Inverse of ``encode_weights``: float32 array of the recorded shape; ValueError if damaged."""
+    import numpy as np
+
     if blob.get("dtype") != "float16":
         raise ValueError(f"unsupported weights dtype {blob.get('dtype')!r}")
     shape = tuple(int(n) for n in blob["shape"])
