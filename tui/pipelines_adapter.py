@@ -11,18 +11,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from core.pipelines.tasks import TaskField
 
-@dataclass(frozen=True)
-class ParamField:
-    """One extra input of a task, as the console renders it."""
 
-    name: str
-    label: str
-    kind: str  # "text" | "longtext" | "int" | "float" | "bool" | "list" | "choice"
-    default: Any = None
-    help: str = ""
-    required: bool = False
-    choices: tuple[str, ...] = ()
+# A task's extra input as the console renders it: the engine's own description, not a copy.
+ParamField = TaskField
 
 
 def unavailable_reason() -> str | None:
@@ -68,7 +61,7 @@ def param_fields(task: str) -> list[ParamField]:
         found = task_fields(task)
     except Exception:  # noqa: BLE001 - no pipelines yet, or an unknown task: no extra inputs
         return []
-    return [ParamField(f.name, f.label, f.kind, f.default, f.help, f.required, tuple(f.choices)) for f in found]
+    return list(found)
 
 
 def local_models() -> list[str]:
