@@ -23,8 +23,8 @@ import torch  # noqa: E402
 
 from core import events as ev  # noqa: E402
 from core.config import apply_overrides, check, preset, with_field  # noqa: E402
-from core.devices import peak_rss_bytes  # noqa: E402
-from core.train import Trainer  # noqa: E402
+from core.training.devices import peak_rss_bytes  # noqa: E402
+from core.training.trainer import Trainer  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "sst2"
 

@@ -16,9 +16,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.batching import iterate_batches, padding_ratio  # noqa: E402
+from core.data.batching import iterate_batches, padding_ratio  # noqa: E402
 from core.config import DataConfig, ModelConfig  # noqa: E402
-from core.data import prepare_data  # noqa: E402
+from core.data.prepare import prepare_data  # noqa: E402
 
 SST2 = ROOT.parent / "shared" / "data" / "sst2"
 

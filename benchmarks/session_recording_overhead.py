@@ -21,9 +21,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core import config as cfg  # noqa: E402
-from core.data import prepare_data  # noqa: E402
+from core.data.prepare import prepare_data  # noqa: E402
 from core.sessions import SessionRecorder  # noqa: E402
-from core.train import Trainer  # noqa: E402
+from core.training.trainer import Trainer  # noqa: E402
 
 
 def one_run(config: cfg.RunConfig, data, root: Path, recorded: bool) -> tuple[float, float, int]:

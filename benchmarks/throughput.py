@@ -3,7 +3,7 @@
 Both train the same model shape (word vocabulary of 1000, emb 128, 4 heads, 2 layers, ff 256,
 max length 64, batch 32, Adam 1e-3) with the same number of torch threads, one after the other.
 The baseline is /work/shared/baseline/seed_loop.py run as a subprocess; the engine is
-``core.train.Trainer`` measured from its own StepLogged events after a warm-up. Prints both
+``core.training.trainer.Trainer`` measured from its own StepLogged events after a warm-up. Prints both
 rates in samples per second and their ratio.
 
 usage: python benchmarks/throughput.py [--data TSV] [--threads N] [--steps N] [--seed-steps N]
@@ -24,8 +24,8 @@ import torch  # noqa: E402
 
 from core import events as ev  # noqa: E402
 from core.config import apply_overrides, preset  # noqa: E402
-from core.devices import configure_threads  # noqa: E402
-from core.train import Trainer  # noqa: E402
+from core.training.devices import configure_threads  # noqa: E402
+from core.training.trainer import Trainer  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 SEED_LOOP = SHARED / "baseline" / "seed_loop.py"

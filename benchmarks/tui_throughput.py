@@ -36,7 +36,7 @@ def bench_config(epochs: int):
 
 
 def headless(config) -> tuple[float, int]:
-    from core.train import Trainer
+    from core.training.trainer import Trainer
 
     finished: list[TrainingFinished] = []
     steps: list[int] = []

@@ -1,7 +1,7 @@
 """Attention of one text, as plain numbers for the viewer: tokens and a (L, H, T, T) array.
 
 ``AttentionView`` is what the attention pane draws, whatever produced it (the workbench's own
-classifier here, a Hugging Face model in ``core/hf_attention.py``). It holds no tensors, only
+classifier here, a Hugging Face model in ``core/hf/attention.py``). It holds no tensors, only
 strings, floats and a read-only float32 numpy array, so it is safe to hand across threads and
 to the UI.
 """

@@ -12,11 +12,12 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-import tempfile
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, get_type_hints
+
+from core.files import write_text_atomic
 
 
 def _f(default: Any, help: str, choices: tuple[str, ...] | None = None) -> Any:
@@ -309,22 +310,6 @@ def load_toml(path: str | os.PathLike, base: RunConfig | None = None) -> RunConf
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([FieldError(str(path), f"cannot read the config file: {exc}")]) from None
     return loads_toml(text, str(path), base)
-
-
-def write_text_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write via a temp file in the same folder and os.replace: a crash never leaves half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save_toml(config: RunConfig, path: str | os.PathLike) -> None:

@@ -139,6 +139,20 @@ Event = Union[
 ]
 EventCallback = Callable[[Event], None]
 
+
+def fan_out(*consumers: EventCallback | None) -> EventCallback:
+    """One callback handing each event to every given consumer in turn (None ones are skipped).
+
+    Consumers run on the training thread, so each must be quick; the order is the order given.
+    """
+    present = [c for c in consumers if c is not None]
+
+    def deliver(event: Event) -> None:
+        for consumer in present:
+            consumer(event)
+
+    return deliver
+
 EVENT_TYPES: dict[str, type] = {
     cls.__name__: cls
     for cls in (RunStarted, StepLogged, EpochCompleted, ValidationReported, EvaluationReported, CheckpointSaved,

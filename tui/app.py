@@ -21,10 +21,10 @@ from textual.widgets import Footer, Static, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
 from core.config import ConfigError, PRESETS, RunConfig, load_toml, save_toml
-from core.events import TERMINAL_EVENTS, Event, RunStarted
+from core.events import TERMINAL_EVENTS, Event, RunStarted, fan_out
 from tui.bridge import EngineEvent, StepProgress, event_poster
 from tui.exporting import ExportAction, RunCheckpoints
-from tui.session_recording import RecordsSessions, WorkbenchSessions, chain
+from tui.session_recording import RecordsSessions, WorkbenchSessions
 from tui.training import default_trainer_factory
 from tui.panes.hyperparams import HyperparamsPane
 from tui.screens.dialogs import ConfirmScreen, PromptScreen
@@ -257,7 +257,7 @@ class WorkbenchApp(ExportAction, RecordsSessions, App):
     @work(thread=True, exclusive=True, exit_on_error=False, group="training")
     def _train(self, config: RunConfig, resume_from: str | None) -> None:
         out_dir = self.sessions.open_run(config, resume_from, self.out_dir)  # the session's checkpoints/
-        on_event = event_poster(self, also=chain(self.event_consumer, self.sessions.on_event))
+        on_event = fan_out(self.event_consumer, self.sessions.on_event, event_poster(self))
         try:
             try:
                 trainer = self.trainer_factory(config, on_event, out_dir=out_dir, resume_from=resume_from)

@@ -10,7 +10,7 @@ progress instead of falling behind. Every other event is delivered exactly once,
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
 from textual.message import Message
 from textual.message_pump import MessagePump
@@ -37,13 +37,11 @@ def wrap(event: Event) -> EngineEvent:
     return StepProgress(event) if isinstance(event, StepLogged) else EngineEvent(event)
 
 
-def event_poster(target: MessagePump, also: Callable[[Event], Any] | None = None) -> Callable[[Event], None]:
-    """The callback handed to the engine: post each event to ``target`` (and pass it to ``also``,
-    e.g. a session recorder, which must be equally quick)."""
+def event_poster(target: MessagePump) -> Callable[[Event], None]:
+    """The consumer that posts each event to ``target`` as a message (compose it with others
+    through ``core.events.fan_out``)."""
 
     def on_event(event: Event) -> None:
-        if also is not None:
-            also(event)
         target.post_message(wrap(event))
 
     return on_event

@@ -74,8 +74,8 @@ class ExportAction:
     @work(thread=True, exclusive=True, exit_on_error=False, group="export")
     def _export(self, checkpoint: str, folder: str) -> None:
         from core.errors import UserError
-        from core.export import export_checkpoint
-        from core.pipelines.loading import quiet_transformers
+        from core.hf.export import export_checkpoint
+        from core.hf.pipelines.loading import quiet_transformers
 
         quiet_transformers()  # its progress bars would write over the screen the UI owns
         try:

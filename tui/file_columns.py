@@ -1,7 +1,7 @@
 """The column names of a data file, read from its first line, to offer as choices in the form.
 
 Only the header is read, so this is instant even on large files; the engine's own loader
-(core.data) stays the authority on what the file holds.
+(core.data.prepare) stays the authority on what the file holds.
 """
 from __future__ import annotations
 

@@ -1,17 +1,7 @@
 """Numbers as a person reads them in a status line."""
 from __future__ import annotations
 
-from core.printer import format_bytes, format_duration
-
-
-def duration(seconds: float | None) -> str:
-    if seconds is None or seconds != seconds or seconds < 0:
-        return "--:--"
-    return format_duration(seconds)
-
-
-def size(num_bytes: int | None) -> str:
-    return "n/a" if num_bytes is None else format_bytes(num_bytes)
+from core.formatting import format_bytes as size, format_duration as duration  # noqa: F401  (one definition)
 
 
 def rate(per_second: float) -> str:

@@ -1,8 +1,8 @@
-"""The console pane's only contact with ``core.pipelines``.
+"""The console pane's only contact with ``core.hf.pipelines``.
 
 Kept small and data-driven so the pipelines engine can grow tasks without touching the UI:
 a task's extra inputs (QA context, translation languages, generation length, top-k ...) come
-from ``core.pipelines.tasks.task_fields(task)`` and are rendered generically by the pane.
+from ``core.hf.pipelines.tasks.task_fields(task)`` and are rendered generically by the pane.
 Nothing here imports transformers; ``run`` is called from a worker thread.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from core.pipelines.tasks import TaskField
+from core.hf.pipelines.tasks import TaskField
 
 
 # A task's extra input as the console renders it: the engine's own description, not a copy.
@@ -21,19 +21,19 @@ ParamField = TaskField
 def unavailable_reason() -> str | None:
     """None when pipelines can run; otherwise why not, in one line."""
     try:
-        from core.pipelines import TASKS, run_task  # noqa: F401
+        from core.hf.pipelines import TASKS, run_task  # noqa: F401
     except ImportError as exc:
-        return f"pipelines not available ({exc}); the console will work once core.pipelines provides run_task and TASKS"
+        return f"pipelines not available ({exc}); the console will work once core.hf.pipelines provides run_task and TASKS"
     return None
 
 
 def task_names() -> list[str]:
     try:
-        from core.pipelines.tasks import task_names as names
+        from core.hf.pipelines.tasks import task_names as names
         return list(names())
     except ImportError:
         try:
-            from core.pipelines import TASKS
+            from core.hf.pipelines import TASKS
             return list(TASKS)
         except ImportError:
             return []
@@ -41,7 +41,7 @@ def task_names() -> list[str]:
 
 def input_label(task: str) -> str:
     try:
-        from core.pipelines.tasks import resolve_task
+        from core.hf.pipelines.tasks import resolve_task
         return resolve_task(task).spec.input_label
     except Exception:  # noqa: BLE001 - an unknown task just gets the generic label
         return "Prompt"
@@ -49,7 +49,7 @@ def input_label(task: str) -> str:
 
 def task_summary(task: str) -> str:
     try:
-        from core.pipelines.tasks import resolve_task
+        from core.hf.pipelines.tasks import resolve_task
         return resolve_task(task).spec.summary
     except Exception:  # noqa: BLE001
         return ""
@@ -57,7 +57,7 @@ def task_summary(task: str) -> str:
 
 def param_fields(task: str) -> list[ParamField]:
     try:
-        from core.pipelines.tasks import task_fields
+        from core.hf.pipelines.tasks import task_fields
         found = task_fields(task)
     except Exception:  # noqa: BLE001 - no pipelines yet, or an unknown task: no extra inputs
         return []
@@ -67,7 +67,7 @@ def param_fields(task: str) -> list[ParamField]:
 def local_models() -> list[str]:
     """Names/paths of models usable offline, for the model field's suggestions."""
     try:
-        from core.pipelines import list_local_models
+        from core.hf.pipelines import list_local_models
         found = list_local_models()
     except Exception:  # noqa: BLE001 - suggestions are a convenience
         return []
@@ -103,9 +103,9 @@ class Outcome:
 def run(task: str, model: str | None, prompt: str, params: dict[str, Any], cancel=None) -> Outcome:
     """Run one prompt (blocking: call from a worker). ``cancel``: a threading.Event."""
     try:
-        from core.pipelines import PipelineCancelled, run_pipeline
+        from core.hf.pipelines import PipelineCancelled, run_pipeline
     except ImportError:
-        from core.pipelines import run_task
+        from core.hf.pipelines import run_task
         return Outcome(run_task(task, model or None, prompt, params or None))
     try:
         ran = run_pipeline(task, model or None, prompt, params or None, cancel=cancel)

@@ -19,7 +19,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from core.sessions.listing import SessionSummary, format_duration, list_sessions
+from core.formatting import format_duration
+from core.sessions.listing import SessionSummary, list_sessions
 
 Choice = tuple[str, Path]  # ("replay" | "attach", session folder)
 

@@ -40,19 +40,6 @@ def run_name(config: RunConfig) -> str:
     return next((name for name, preset in PRESETS.items() if preset == config), "custom")
 
 
-def chain(*consumers: Callable[[Event], Any] | None) -> Callable[[Event], None] | None:
-    """One event callback calling each given consumer in turn (None when there is none)."""
-    present = [c for c in consumers if c is not None]
-    if len(present) <= 1:
-        return present[0] if present else None
-
-    def on_event(event: Event) -> None:
-        for consumer in present:
-            consumer(event)
-
-    return on_event
-
-
 class WorkbenchSessions:
     """The sessions of one workbench process. Thread-safe: used by the UI and worker threads."""
 

@@ -17,7 +17,7 @@ def leave_a_core_for_the_ui() -> None:
 
     import torch
 
-    from core.devices import available_cores
+    from core.training.devices import available_cores
 
     if os.environ.get("OMP_NUM_THREADS"):
         return
@@ -26,10 +26,10 @@ def leave_a_core_for_the_ui() -> None:
 
 def default_trainer_factory(config: RunConfig, on_event, out_dir=None, resume_from=None):
     """The engine's Trainer, writing checkpoints where `twb train` would (runs/<date-time>)."""
-    from core.checkpoint import resolve_checkpoint  # torch loads here, in the worker thread
+    from core.training.checkpoint import resolve_checkpoint  # torch loads here, in the worker thread
     from core.commands.train import default_out_dir
     from core.errors import UserError
-    from core.train import Trainer
+    from core.training.trainer import Trainer
 
     if resume_from is not None:
         try:

@@ -8,7 +8,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "export", help="write a trained checkpoint as a Hugging Face model folder",
         description="Write the checkpoint's classifier as a Hugging Face model folder (config.json with "
-        "the label names, model.safetensors, tokenizer files). In Python, `import core.hf_classifier` "
+        "the label names, model.safetensors, tokenizer files). In Python, `import core.hf.classifier` "
         "and then transformers.pipeline('text-classification', model=FOLDER) loads it.",
     )
     parser.add_argument("checkpoint", help="checkpoint folder, e.g. runs/<run>/best")
@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def export_command(args: argparse.Namespace) -> int:
-    from core.export import export_checkpoint
+    from core.hf.export import export_checkpoint
 
     out = export_checkpoint(args.checkpoint, args.folder)
     print(f"exported to {out}")

@@ -75,7 +75,7 @@ def parse_param(text: str) -> tuple[str, object]:
 
 
 def pipeline_command(args: argparse.Namespace) -> int:
-    from core import pipelines
+    from core.hf import pipelines
 
     if args.list_tasks:
         print(format_tasks())
@@ -103,8 +103,8 @@ def pipeline_command(args: argparse.Namespace) -> int:
 
 
 def format_tasks() -> str:
-    from core.pipelines import ALIASES, TASKS
-    from core.pipelines.native import native_task_available
+    from core.hf.pipelines import ALIASES, TASKS
+    from core.hf.pipelines.native import native_task_available
 
     aliases: dict[str, list[str]] = {}
     for alias, target in ALIASES.items():

@@ -81,7 +81,7 @@ def build_config(args: argparse.Namespace) -> RunConfig:
         if args.preset:
             raise UserError("--preset cannot be combined with --resume",
                             "a resumed run keeps its checkpoint's settings; change them with --set")
-        from core.checkpoint import read_config
+        from core.training.checkpoint import read_config
         config = read_config(args.resume)
     else:
         config = preset(args.preset or "default")
@@ -112,7 +112,7 @@ def default_out_dir(root: Path = Path("runs")) -> Path:
 
 def make_consumers(args: argparse.Namespace, config: RunConfig, out_dir: Path) -> list[ev.EventCallback]:
     """The printer, then whatever ``CONSUMER_FACTORIES`` add (see the module docstring)."""
-    from core.printer import HeadlessPrinter
+    from core.commands.printer import HeadlessPrinter
 
     consumers: list[ev.EventCallback] = [HeadlessPrinter(quiet=bool(getattr(args, "quiet", False)))]
     for factory in CONSUMER_FACTORIES:
@@ -120,13 +120,6 @@ def make_consumers(args: argparse.Namespace, config: RunConfig, out_dir: Path) -
         if consumer is not None:
             consumers.append(consumer)
     return consumers
-
-
-def fan_out(consumers: list[ev.EventCallback]) -> ev.EventCallback:
-    def deliver(event: ev.Event) -> None:
-        for consumer in consumers:
-            consumer(event)
-    return deliver
 
 
 # --- running --------------------------------------------------------------------------------
@@ -137,9 +130,9 @@ _STOP_SIGNALS = tuple(s for s in (getattr(signal, "SIGINT", None), getattr(signa
 
 
 def run(args: argparse.Namespace) -> int:
-    from core.checkpoint import resolve_checkpoint
-    from core.data import prepare_data
-    from core.train import Trainer
+    from core.training.checkpoint import resolve_checkpoint
+    from core.data.prepare import prepare_data
+    from core.training.trainer import Trainer
 
     config = check(build_config(args))
     resume_from = resolve_checkpoint(args.resume) if args.resume else None
@@ -152,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         out_dir = default_out_dir()
 
-    trainer = Trainer(config, fan_out(make_consumers(args, config, out_dir)), out_dir=out_dir,
+    trainer = Trainer(config, ev.fan_out(*make_consumers(args, config, out_dir)), out_dir=out_dir,
                       resume_from=resume_from, data=data)
     received: list[int] = []
 

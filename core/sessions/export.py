@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import TextIO
 
-from core.config import write_text_atomic
+from core.files import write_text_atomic
 from core.sessions.reader import SessionLog
 
 COLUMNS = ["kind", "epoch", "step", "epoch_progress", "loss", "lr", "samples_per_s", "tokens_per_s",

@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from core.sessions import names
+from core.formatting import format_duration
 from core.sessions.reader import SessionLog
 from core.sessions.schema import SessionError
 
@@ -58,15 +59,6 @@ def summarize_log(log: SessionLog) -> SessionSummary:
 def list_sessions(root: str | os.PathLike | None = None) -> list[SessionSummary]:
     """Every session under the root, oldest first."""
     return [summarize(folder) for folder in names.list_session_dirs(names.sessions_root(root))]
-
-
-def format_duration(seconds: float | None) -> str:
-    if seconds is None or not math.isfinite(seconds):
-        return "-"
-    seconds = int(round(seconds))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}h{m:02d}m" if h else (f"{m}m{s:02d}s" if m else f"{s}s")
 
 
 def format_table(summaries: list[SessionSummary]) -> str:

@@ -82,7 +82,7 @@ def test_wrong_number_of_label_names_is_refused():
 
 
 def test_works_with_the_projects_word_encoder():
-    from core.tokenization import build_encoder
+    from core.data.tokenization import build_encoder
 
     cfg = ModelConfig(vocab_size=30, emb_dim=16, n_heads=2, num_layers=1, ff_dim=32, max_seq_len=8)
     encoder = build_encoder(DataConfig(tokenizer="word"), cfg, ["a good movie", "a bad movie", "good actors"])

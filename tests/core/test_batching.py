@@ -6,8 +6,8 @@ import random
 import pytest
 import torch
 
-from core.batching import Batch, batch_order, iterate_batches, num_batches, padding_ratio
-from core.data import EncodedSplit
+from core.data.batching import Batch, batch_order, iterate_batches, num_batches, padding_ratio
+from core.data.prepare import EncodedSplit
 from tests.conftest import SST2_DIR
 
 

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-import core.checkpoint as ckpt
+import core.training.checkpoint as ckpt
 from core.config import apply_overrides, preset
-from core.data import prepare_data
+from core.data.prepare import prepare_data
 from core.errors import UserError
 from core.model import TransformerClassifier
-from core.trainer_loop import build_optimizer
+from core.training.loop import build_optimizer
 
 CONFIG = apply_overrides(preset("nano"), ["model.dropout=0.1"])
 
@@ -114,7 +114,7 @@ def test_a_pretrained_tokenizer_larger_than_model_vocab_size_trains_and_loads(tm
     from pathlib import Path
 
     from core import events as ev
-    from core.train import Trainer
+    from core.training.trainer import Trainer
 
     folder = Path(minilm.__file__).parent / "model"
     config = apply_overrides(preset("nano"), [f"data.tokenizer={folder}", "train.epochs=1"])

@@ -114,7 +114,7 @@ def test_preset_and_resume_together_is_refused(tmp_path, capsys):
 
 
 def test_printer_reports_failures_on_one_line(capsys):
-    from core.printer import HeadlessPrinter
+    from core.commands.printer import HeadlessPrinter
 
     HeadlessPrinter()(ev.TrainingFailed(message="the training loss became nan at step 7", hint="lower train.lr"))
     err = capsys.readouterr().err.strip().splitlines()
@@ -122,7 +122,7 @@ def test_printer_reports_failures_on_one_line(capsys):
 
 
 def test_printer_shows_progress_checkpoints_and_the_end(capsys):
-    from core.printer import HeadlessPrinter
+    from core.commands.printer import HeadlessPrinter
 
     printer = HeadlessPrinter(progress_every_s=3600)
     step = ev.StepLogged(epoch=1, step=20, total_steps=100, epoch_progress=0.4, loss=0.6931, lr=1e-3,

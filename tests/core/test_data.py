@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from core.config import DataConfig, ModelConfig
-from core.data import label_order, prepare_data, stratified_split
+from core.data.prepare import label_order, prepare_data, stratified_split
 from core.errors import UserError
 from tests.conftest import SST2_DIR
 

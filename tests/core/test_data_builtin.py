@@ -6,9 +6,9 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from core.builtin_data import NEGATIVE, POSITIVE, random_data, synthetic_data
+from core.data.builtin import NEGATIVE, POSITIVE, random_data, synthetic_data
 from core.config import PRESETS, DataConfig, ModelConfig
-from core.data import prepare_data
+from core.data.prepare import prepare_data
 
 
 def test_seed_preset_is_the_tutorials_random_data():

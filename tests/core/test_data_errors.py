@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from core.config import DataConfig, ModelConfig
-from core.data import prepare_data
+from core.data.prepare import prepare_data
 from core.errors import UserError
 
 MODEL = ModelConfig(vocab_size=100, max_seq_len=16)

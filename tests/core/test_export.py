@@ -33,10 +33,10 @@ def make_checkpoint(folder, tokenizer="wordpiece", **model_overrides):
     """A checkpoint written the way training writes it, with weights that give varied predictions."""
     import torch
 
-    from core.checkpoint import save_checkpoint
+    from core.training.checkpoint import save_checkpoint
     from core.config import RunConfig, preset
     from core.model import TransformerClassifier
-    from core.tokenization import build_encoder
+    from core.data.tokenization import build_encoder
 
     base = preset("nano")
     data = dataclasses.replace(base.data, tokenizer=tokenizer)
@@ -55,7 +55,7 @@ def make_checkpoint(folder, tokenizer="wordpiece", **model_overrides):
 def assert_same_predictions(checkpoint, exported):
     from transformers import pipeline
 
-    from core.checkpoint import load_classifier
+    from core.training.checkpoint import load_classifier
 
     ours = load_classifier(checkpoint).predict(TEXTS)
     pipe = pipeline("text-classification", model=str(exported), device="cpu")
@@ -73,7 +73,7 @@ def assert_same_predictions(checkpoint, exported):
     {"pooling": "cls", "positional": "sinusoidal"},
 ])
 def test_exported_folder_predicts_like_the_workbench(tmp_path, overrides):
-    from core.export import export_checkpoint
+    from core.hf.export import export_checkpoint
 
     checkpoint = make_checkpoint(tmp_path / "ckpt", **overrides)
     out = export_checkpoint(checkpoint, tmp_path / "exported")
@@ -85,7 +85,7 @@ def test_exported_folder_predicts_like_the_workbench(tmp_path, overrides):
 
 
 def test_export_with_a_pretrained_tokenizer_whose_pad_id_is_not_zero(tmp_path, tiny):
-    from core.export import export_checkpoint
+    from core.hf.export import export_checkpoint
 
     # The tiny GPT-2 tokenizer has no pad token: the workbench gives padding a fresh id.
     checkpoint = make_checkpoint(tmp_path / "ckpt", tokenizer=str(tiny["gpt2"]))
@@ -94,8 +94,8 @@ def test_export_with_a_pretrained_tokenizer_whose_pad_id_is_not_zero(tmp_path, t
 
 
 def test_exported_model_runs_in_the_console_and_is_listed(tmp_path):
-    from core.export import export_checkpoint
-    from core.pipelines import list_local_models, run_task
+    from core.hf.export import export_checkpoint
+    from core.hf.pipelines import list_local_models, run_task
 
     out = export_checkpoint(make_checkpoint(tmp_path / "ckpt"), tmp_path / "my-classifier")
     result = run_task("text-classification", str(out), "a wonderful , moving film")
@@ -105,7 +105,7 @@ def test_exported_model_runs_in_the_console_and_is_listed(tmp_path):
 
 
 def test_export_replaces_an_earlier_export_but_never_another_folder(tmp_path):
-    from core.export import export_checkpoint
+    from core.hf.export import export_checkpoint
 
     checkpoint = make_checkpoint(tmp_path / "ckpt")
     out = export_checkpoint(checkpoint, tmp_path / "exported")
@@ -119,7 +119,7 @@ def test_export_replaces_an_earlier_export_but_never_another_folder(tmp_path):
 
 
 def test_export_of_a_missing_checkpoint_is_a_user_error(tmp_path):
-    from core.export import export_checkpoint
+    from core.hf.export import export_checkpoint
 
     with pytest.raises(UserError, match="not found"):
         export_checkpoint(tmp_path / "nope", tmp_path / "out")

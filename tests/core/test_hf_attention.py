@@ -19,7 +19,7 @@ def assert_valid_view(view, layers, heads):
 
 
 def test_encoder_attention_has_every_layer_and_head(tiny):
-    from core.hf_attention import hf_attention
+    from core.hf.attention import hf_attention
 
     view = hf_attention(str(tiny["bert-mlm"]), "paris is a beautiful city")
     assert view.tokens[0] == "[CLS]" and view.tokens[-1] == "[SEP]"
@@ -29,7 +29,7 @@ def test_encoder_attention_has_every_layer_and_head(tiny):
 
 
 def test_decoder_attention_is_a_causal_triangle(tiny):
-    from core.hf_attention import hf_attention
+    from core.hf.attention import hf_attention
 
     view = hf_attention(str(tiny["gpt2"]), "Hello world , my name is Clara")
     assert_valid_view(view, layers=2, heads=2)
@@ -39,7 +39,7 @@ def test_decoder_attention_is_a_causal_triangle(tiny):
 
 
 def test_encoder_decoder_shows_its_encoder(tiny):
-    from core.hf_attention import hf_attention
+    from core.hf.attention import hf_attention
 
     view = hf_attention(str(tiny["t5"]), "the house is blue")
     assert_valid_view(view, layers=2, heads=2)
@@ -47,7 +47,7 @@ def test_encoder_decoder_shows_its_encoder(tiny):
 
 
 def test_classifier_attention_comes_with_its_prediction(tiny):
-    from core.hf_attention import hf_attention
+    from core.hf.attention import hf_attention
 
     view = hf_attention(str(tiny["bert-cls"]), "I love this movie")
     assert set(view.prediction) == {"NEGATIVE", "POSITIVE"}
@@ -55,7 +55,7 @@ def test_classifier_attention_comes_with_its_prediction(tiny):
 
 
 def test_long_text_is_cut_to_the_model_limit(tiny):
-    from core.hf_attention import hf_attention
+    from core.hf.attention import hf_attention
 
     view = hf_attention(str(tiny["bert-mlm"]), "paris " * 100)
     assert len(view.tokens) == 64 and view.truncated == 102 - 64
@@ -63,9 +63,9 @@ def test_long_text_is_cut_to_the_model_limit(tiny):
 
 def test_exported_workbench_model_matches_the_workbench_view(tmp_path, monkeypatch):
     from core.attention import attention_for_text
-    from core.checkpoint import load_classifier
-    from core.export import export_checkpoint
-    from core.hf_attention import hf_attention
+    from core.training.checkpoint import load_classifier
+    from core.hf.export import export_checkpoint
+    from core.hf.attention import hf_attention
     from test_export import make_checkpoint
 
     monkeypatch.setenv("TWB_DATA_DIR", str(tmp_path / "data"))
@@ -82,7 +82,7 @@ def test_exported_workbench_model_matches_the_workbench_view(tmp_path, monkeypat
 
 
 def test_empty_text_and_missing_model_are_user_errors(tiny, tmp_path):
-    from core.hf_attention import hf_attention
+    from core.hf.attention import hf_attention
 
     with pytest.raises(UserError, match="empty"):
         hf_attention(str(tiny["bert-mlm"]), "  ")

@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from core.metrics import accuracy, classification_report, confusion_matrix
+from core.training.metrics import accuracy, classification_report, confusion_matrix
 
 
 def test_confusion_matrix_rows_are_truth_columns_predictions():

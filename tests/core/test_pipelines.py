@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from core.pipelines import run_pipeline, run_task
+from core.hf.pipelines import run_pipeline, run_task
 from hf_fixtures import shared_tiny_models
 
 
@@ -106,8 +106,8 @@ def test_seq2seq_tasks_removed_from_transformers_5_work(tiny, task, key):
 
 
 def test_translation_uses_the_models_prefix_for_the_language_pair(tiny, monkeypatch):
-    from core.pipelines.models import resolve_model
-    from core.pipelines.seq2seq import load_seq2seq
+    from core.hf.pipelines.models import resolve_model
+    from core.hf.pipelines.seq2seq import load_seq2seq
 
     bundle = load_seq2seq(resolve_model(str(tiny["t5"]), ""), False)  # the cached one run_task uses
     seen = []
@@ -168,8 +168,8 @@ def test_question_answering_reads_a_long_context_in_windows(tiny):
 
 
 def test_question_answering_spans_stay_within_max_answer_len(tiny):
-    from core.pipelines.qa import answer, load_qa
-    from core.pipelines.models import resolve_model
+    from core.hf.pipelines.qa import answer, load_qa
+    from core.hf.pipelines.models import resolve_model
 
     bundle = load_qa(resolve_model(str(tiny["bert-qa"]), ""), False)
     context = "Hello world , my name is Clara and I live in Berkeley ."
@@ -207,7 +207,7 @@ def test_loaded_models_are_cached_between_runs(tiny):
 def test_cancel_event_set_before_running_discards_the_result(tiny):
     import threading
 
-    from core.pipelines import PipelineCancelled
+    from core.hf.pipelines import PipelineCancelled
 
     cancel = threading.Event()
     cancel.set()

@@ -5,7 +5,7 @@ import pytest
 
 from core.cli import main
 from core.errors import UserError
-from core.pipelines import resolve_task, run_task, task_fields
+from core.hf.pipelines import resolve_task, run_task, task_fields
 from hf_fixtures import shared_tiny_models
 
 
@@ -29,7 +29,7 @@ def test_aliases_and_translation_pairs_resolve():
 
 
 def test_removed_tasks_are_marked_as_workbench_implemented():
-    from core.pipelines import TASKS
+    from core.hf.pipelines import TASKS
 
     removed = {name for name, spec in TASKS.items() if not spec.native}
     assert removed == {"translation", "summarization", "text2text-generation", "question-answering"}
@@ -54,7 +54,7 @@ def test_offline_hub_model_not_in_cache_is_one_line_naming_it(monkeypatch):
 
 
 def test_offline_default_model_is_named(monkeypatch):
-    from core.pipelines import models
+    from core.hf.pipelines import models
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setattr(models, "is_cached", lambda repo_id: False)
@@ -164,7 +164,7 @@ def test_cli_lists_tasks_with_their_implementation(capsys):
 def test_local_model_folders_are_listed_with_their_architecture(tiny, tmp_path, monkeypatch):
     import shutil
 
-    from core.pipelines import list_local_models
+    from core.hf.pipelines import list_local_models
 
     monkeypatch.chdir(tmp_path)
     shutil.copytree(tiny["bert-cls"], tmp_path / "models" / "my-bert")
@@ -181,7 +181,7 @@ def test_translation_pair_from_the_task_name_is_kept_when_fields_are_empty(tiny)
 
 
 def test_no_network_without_offline_mode_fails_fast_with_the_same_message(monkeypatch):
-    from core.pipelines import models
+    from core.hf.pipelines import models
 
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)

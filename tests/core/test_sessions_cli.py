@@ -8,7 +8,8 @@ import pytest
 
 from core import cli as core_cli
 from core.commands import sessions as sessions_command
-from core.sessions.listing import format_duration, list_sessions
+from core.formatting import format_duration
+from core.sessions.listing import list_sessions
 from core.sessions.synthetic import write_synthetic_session
 
 
@@ -94,4 +95,4 @@ def test_show_lists_the_problems_of_a_session(tmp_path, capsys):
 
 
 def test_durations_read_like_a_person_would_write_them():
-    assert [format_duration(s) for s in (None, 4, 75, 3725)] == ["-", "4s", "1m15s", "1h02m"]
+    assert [format_duration(s) for s in (None, 4, 75, 3725)] == ["--:--", "0:04", "1:15", "1:02:05"]

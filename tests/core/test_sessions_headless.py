@@ -54,7 +54,7 @@ def test_kill_9_shows_crashed_keeps_epochs_and_resumes_into_the_same_session(tmp
     assert last.parent == folder / "checkpoints"
     state = json.loads((last / "state.json").read_text())
     assert state["epoch"] in recorded  # the log names every checkpoint that exists
-    from core.checkpoint import load_classifier
+    from core.training.checkpoint import load_classifier
     loaded = load_classifier(last)
     assert loaded.predict(["a fine film"])
 

@@ -8,7 +8,7 @@ import pytest
 
 from core.config import DataConfig, ModelConfig
 from core.errors import UserError
-from core.tokenization import build_encoder, load_encoder
+from core.data.tokenization import build_encoder, load_encoder
 
 TEXTS = [
     "The movie was wonderful and the acting was great .",
@@ -173,7 +173,7 @@ def test_word_vocabulary_breaks_frequency_ties_the_same_way_every_run():
     import subprocess
     import sys
 
-    code = ("from core.config import DataConfig, ModelConfig;from core.tokenization import build_encoder;"
+    code = ("from core.config import DataConfig, ModelConfig;from core.data.tokenization import build_encoder;"
             "e=build_encoder(DataConfig(tokenizer='word'),ModelConfig(vocab_size=12),"
             "[' '.join(f'w{i}' for i in range(40))]);print([e.id_to_token(i) for i in range(12)])")
     runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

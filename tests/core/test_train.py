@@ -6,11 +6,11 @@ import threading
 import pytest
 import torch
 
-import core.train as train_module
+import core.training.trainer as train_module
 from core import events as ev
 from core.config import apply_overrides, preset
-from core.data import prepare_data
-from core.train import Trainer
+from core.data.prepare import prepare_data
+from core.training.trainer import Trainer
 
 
 @pytest.fixture(autouse=True)
@@ -183,7 +183,7 @@ def test_batch_larger_than_the_training_set_is_a_config_error():
 
 
 def test_early_stopping_ends_after_patience_epochs_without_improvement(tmp_path, monkeypatch):
-    from core.trainer_loop import EvalResult
+    from core.training.loop import EvalResult
 
     real_evaluate = train_module.evaluate
     calls = {"n": 0}

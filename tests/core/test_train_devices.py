@@ -1,6 +1,6 @@
 import torch
 
-from core.devices import configure_threads, describe_device, memory_bytes, peak_rss_bytes, resolve_device
+from core.training.devices import configure_threads, describe_device, memory_bytes, peak_rss_bytes, resolve_device
 
 
 def test_auto_picks_cuda_only_when_present():

@@ -6,8 +6,8 @@ import torch
 
 from core import events as ev
 from core.config import apply_overrides, preset
-from core.data import prepare_data
-from core.train import Trainer
+from core.data.prepare import prepare_data
+from core.training.trainer import Trainer
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -55,7 +55,7 @@ def interrupted_at(data, out_dir, when):
 
 @pytest.mark.parametrize("where", ["epoch_boundary", "mid_epoch"])
 def test_interrupt_then_resume_matches_an_uninterrupted_run(data, uninterrupted, tmp_path, where, monkeypatch):
-    import core.train as train_module
+    import core.training.trainer as train_module
 
     monkeypatch.setattr(train_module, "MIN_LOG_INTERVAL_S", 0.0)
     if where == "epoch_boundary":

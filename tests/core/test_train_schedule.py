@@ -1,7 +1,7 @@
 import pytest
 
 from core.config import TrainConfig
-from core.schedule import lr_at, lr_curve
+from core.training.schedule import lr_at, lr_curve
 
 
 def test_warmup_rises_linearly_to_the_base_rate():

@@ -17,9 +17,9 @@ def nano_snapshot():
     """A ClassifierSnapshot of an untrained nano model with a word encoder (no training needed)."""
     import torch
 
-    from core.checkpoint import ClassifierSnapshot
+    from core.training.checkpoint import ClassifierSnapshot
     from core.model import TransformerClassifier
-    from core.tokenization import build_encoder
+    from core.data.tokenization import build_encoder
 
     cfg = PRESETS["nano"]
     data = cfg.data.__class__(tokenizer="word")

@@ -1,5 +1,5 @@
 """The pipeline console end to end with real (tiny, offline) models: no fakes between the pane
-and core.pipelines."""
+and core.hf.pipelines."""
 import sys
 from pathlib import Path
 

@@ -53,11 +53,11 @@ def compute_view(text: str, model_ref: str, snapshot: SnapshotProvider, cache: d
         return attention_for_text(snap.model, snap.encoder, text, snap.max_seq_len, snap.label_names)
     path = Path(model_ref).expanduser()
     if (path / "config.json").is_file():  # a Hugging Face model folder
-        from core.hf_attention import hf_attention
+        from core.hf.attention import hf_attention
         return hf_attention(model_ref, text)
     loaded = cache.get(model_ref)
     if loaded is None:
-        from core.checkpoint import load_classifier
+        from core.training.checkpoint import load_classifier
         loaded = cache[model_ref] = load_classifier(path)
     return attention_for_text(loaded.model, loaded.encoder, text, loaded.max_seq_len, loaded.label_names)
 

@@ -72,7 +72,7 @@ class ConsolePane(Vertical):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="console-catalogue")
     def _load_catalogue(self) -> None:
-        # Task names are plain data (core.pipelines.tasks); the model listing, which scans the
+        # Task names are plain data (core.hf.pipelines.tasks); the model listing, which scans the
         # Hugging Face cache, waits until the console is first used (``load_models``).
         reason = pipelines.unavailable_reason()
         self.post_message(self.CatalogueLoaded(pipelines.task_names(), reason))

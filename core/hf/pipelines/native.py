@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import UserError
-from core.pipelines.loading import (cached, device_for_pipelines, load_config, quiet_transformers,
+from core.hf.pipelines.loading import (cached, device_for_pipelines, load_config, quiet_transformers,
                                     random_head_notice, translate_load_errors)
-from core.pipelines.models import ModelRef
-from core.pipelines.tasks import TaskSpec
-from core.pipelines.text_limits import fit_text, model_limit, to_plain, token_ids, truncation_notice
+from core.hf.pipelines.models import ModelRef
+from core.hf.pipelines.tasks import TaskSpec
+from core.hf.pipelines.text_limits import fit_text, model_limit, to_plain, token_ids, truncation_notice
 
 # Mask tokens users type out of habit: replaced by the model's own (BERT [MASK], RoBERTa <mask>).
 _MASK_SPELLINGS = ("[MASK]", "<mask>")

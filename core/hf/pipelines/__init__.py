@@ -2,15 +2,15 @@
 
 Importing this package is cheap (no torch, no transformers): models load on first use.
 
-    from core.pipelines import run_task
+    from core.hf.pipelines import run_task
     run_task("sentiment-analysis", None, "I love this")       # [{'label': 'POSITIVE', 'score': ...}]
     run_task("translation_en_to_fr", "Helsinki-NLP/opus-mt-en-fr", "Hello")  # [{'translation_text': ...}]
     run_task("question-answering", folder, "Where?", {"context": "..."})      # {'answer', 'score', 'start', 'end'}
 """
-from core.pipelines.engine import PipelineCancelled, PipelineRun, run_pipeline, run_task
-from core.pipelines.loading import clear_cache
-from core.pipelines.models import LocalModel, ModelRef, is_offline, list_local_models, resolve_model
-from core.pipelines.tasks import ALIASES, TASKS, TaskField, TaskSpec, resolve_task, task_fields, task_names
+from core.hf.pipelines.engine import PipelineCancelled, PipelineRun, run_pipeline, run_task
+from core.hf.pipelines.loading import clear_cache
+from core.hf.pipelines.models import LocalModel, ModelRef, is_offline, list_local_models, resolve_model
+from core.hf.pipelines.tasks import ALIASES, TASKS, TaskField, TaskSpec, resolve_task, task_fields, task_names
 
 __all__ = [
     "ALIASES", "LocalModel", "ModelRef", "PipelineCancelled", "PipelineRun", "TASKS", "TaskField", "TaskSpec",

@@ -3,8 +3,8 @@
 Importing this module registers the config and model with transformers' Auto classes, so an
 exported folder loads with ``transformers.pipeline("text-classification", model=folder)`` or
 ``AutoModelForSequenceClassification.from_pretrained(folder)``. It imports torch and
-transformers, so ``import core`` does not import it: ``import core.hf_classifier`` (or anything
-in core.pipelines / core.export that loads models) registers the architecture.
+transformers, so ``import core`` does not import it: ``import core.hf.classifier`` (or anything
+in core.hf.pipelines / core.hf.export that loads models) registers the architecture.
 """
 from __future__ import annotations
 

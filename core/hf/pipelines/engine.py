@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import UserError
-from core.pipelines.models import ModelRef, resolve_model
-from core.pipelines.tasks import ResolvedTask, check_params, resolve_task
+from core.hf.pipelines.models import ModelRef, resolve_model
+from core.hf.pipelines.tasks import ResolvedTask, check_params, resolve_task
 
 log = logging.getLogger(__name__)
 
@@ -98,10 +98,10 @@ def _check_inputs(task: str, label: str, inputs: Any) -> None:
 def _load(resolved: ResolvedTask, ref: ModelRef, trust_remote_code: bool):
     """Load (or fetch from the cache) what runs the task; returns (runner, implementation)."""
     spec = resolved.spec
-    from core.pipelines.native import native_task_available
+    from core.hf.pipelines.native import native_task_available
 
     if spec.native:
-        from core.pipelines.native import load_pipeline, run_native
+        from core.hf.pipelines.native import load_pipeline, run_native
 
         loaded = load_pipeline(spec.hf_task, ref, trust_remote_code)
 
@@ -113,7 +113,7 @@ def _load(resolved: ResolvedTask, ref: ModelRef, trust_remote_code: bool):
     if native_task_available(spec.hf_task):
         return _legacy_native(spec, ref, trust_remote_code), "transformers"
     if spec.name == "question-answering":
-        from core.pipelines.qa import answer, load_qa
+        from core.hf.pipelines.qa import answer, load_qa
 
         bundle = load_qa(ref, trust_remote_code)
 
@@ -122,7 +122,7 @@ def _load(resolved: ResolvedTask, ref: ModelRef, trust_remote_code: bool):
             return answer(bundle, text, params.get("context") or "", int(params.get("max_answer_len") or 15), notices)
 
         return run_qa, "workbench"
-    from core.pipelines.seq2seq import load_seq2seq, run_seq2seq
+    from core.hf.pipelines.seq2seq import load_seq2seq, run_seq2seq
 
     bundle = load_seq2seq(ref, trust_remote_code)
 
@@ -135,8 +135,8 @@ def _load(resolved: ResolvedTask, ref: ModelRef, trust_remote_code: bool):
 
 def _legacy_native(spec, ref: ModelRef, trust_remote_code: bool):
     """transformers 4.x still ships translation/summarization/text2text/QA pipelines: use them."""
-    from core.pipelines.native import load_pipeline
-    from core.pipelines.text_limits import to_plain
+    from core.hf.pipelines.native import load_pipeline
+    from core.hf.pipelines.text_limits import to_plain
 
     def run(text, params, notices, cancel):
         kwargs = {k: v for k, v in params.items() if v is not None}

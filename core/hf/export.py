@@ -1,7 +1,7 @@
 """Export a trained checkpoint as a Hugging Face model folder.
 
 The folder holds config.json (architecture "twb-classifier", label names in id2label),
-model.safetensors and the tokenizer files. After ``import core.hf_classifier`` (which this module
+model.safetensors and the tokenizer files. After ``import core.hf.classifier`` (which this module
 does) it loads with ``transformers.pipeline("text-classification", model=folder)`` and predicts
 exactly what the workbench predicts: the tokenizer adds no special tokens (the workbench's
 encoder adds none), and the model applies the encoder's pad-id remapping and max_seq_len
@@ -27,7 +27,7 @@ def export_checkpoint(checkpoint_dir: str | os.PathLike, out_dir: str | os.PathL
 
     out_dir must be new, empty, or an earlier export (which is replaced whole, atomically).
     """
-    from core.checkpoint import load_classifier, replace_folder
+    from core.training.checkpoint import load_classifier, replace_folder
 
     out = Path(out_dir).expanduser()
     _check_target(out)
@@ -40,7 +40,7 @@ def export_checkpoint(checkpoint_dir: str | os.PathLike, out_dir: str | os.PathL
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    from core.pipelines.models import remember_export
+    from core.hf.pipelines.models import remember_export
 
     remember_export(out)
     return out
@@ -63,8 +63,8 @@ def _check_target(out: Path) -> None:
 
 
 def _write(loaded, folder: Path) -> None:
-    import core.hf_classifier  # noqa: F401  (registers the architecture)
-    from core.hf_classifier import WorkbenchClassifierConfig, WorkbenchForSequenceClassification
+    import core.hf.classifier  # noqa: F401  (registers the architecture)
+    from core.hf.classifier import WorkbenchClassifierConfig, WorkbenchForSequenceClassification
 
     encoder = loaded.encoder
     config = WorkbenchClassifierConfig.from_model_config(

@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.config import write_text_atomic
+from core.files import write_text_atomic
 from core.errors import UserError
 
 HOW_TO_GET = "run it once with a network connection to download it into the Hugging Face cache, or pass a local model folder"

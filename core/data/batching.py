@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 if TYPE_CHECKING:
-    from core.data import EncodedSplit
+    from core.data.prepare import EncodedSplit
 
 # Sorting within ~100 batches' worth of examples groups lengths tightly while the chunks keep
 # enough randomness that batch contents still change from epoch to epoch.

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 
 from core.errors import UserError
-from core.pipelines.loading import HeadModel, load_head_model
-from core.pipelines.models import ModelRef
-from core.pipelines.text_limits import model_limit
+from core.hf.pipelines.loading import HeadModel, load_head_model
+from core.hf.pipelines.models import ModelRef
+from core.hf.pipelines.text_limits import model_limit
 
 OUTPUT_KEYS = {"translation": "translation_text", "summarization": "summary_text",
                "text2text-generation": "generated_text"}
@@ -54,7 +54,7 @@ def run_seq2seq(bundle: HeadModel, task: str, ref: ModelRef, text: str, params: 
     if forced is not None:
         gen["forced_bos_token_id"] = forced
     if cancel is not None:
-        from core.pipelines.native import stop_when
+        from core.hf.pipelines.native import stop_when
 
         gen["stopping_criteria"] = [stop_when(cancel)]
 

@@ -253,7 +253,7 @@ class LoadedClassifier:
 def load_classifier(folder: str | os.PathLike, device: str | torch.device = "cpu") -> LoadedClassifier:
     """Model, encoder, label names and config of a checkpoint; UserError when it cannot be read."""
     from core.model import TransformerClassifier
-    from core.tokenization import load_encoder
+    from core.data.tokenization import load_encoder
 
     path = resolve_checkpoint(folder)
     state = read_state(path)

@@ -31,8 +31,8 @@ def hf_attention(model_ref: str, text: str, trust_remote_code: bool = False):
     import torch
 
     from core.attention import AttentionView
-    from core.pipelines.models import resolve_model
-    from core.pipelines.text_limits import model_limit
+    from core.hf.pipelines.models import resolve_model
+    from core.hf.pipelines.text_limits import model_limit
 
     if not (model_ref or "").strip():
         raise UserError("no model given", "type a local Hugging Face model folder or a cached model id")
@@ -91,7 +91,7 @@ def _is_causal(weights) -> bool:
 
 
 def _load(ref, trust_remote_code: bool) -> _AttentionModel:
-    from core.pipelines.loading import (cached, device_for_pipelines, load_config, quiet_transformers,
+    from core.hf.pipelines.loading import (cached, device_for_pipelines, load_config, quiet_transformers,
                                         translate_load_errors)
 
     def build() -> _AttentionModel:
@@ -99,7 +99,7 @@ def _load(ref, trust_remote_code: bool) -> _AttentionModel:
         config = load_config(ref, trust_remote_code)
         from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
 
-        from core.hf_classifier import MODEL_TYPE
+        from core.hf.classifier import MODEL_TYPE
 
         archs = getattr(config, "architectures", None) or []
         with translate_load_errors(ref, trust_remote_code):

@@ -25,17 +25,17 @@ import torch
 import torch.nn.functional as F
 
 from core import events as ev
-from core.checkpoint import (
+from core.training.checkpoint import (
     ClassifierSnapshot, capture_rng_state, load_optimizer_state, load_weights, read_state,
     resolve_checkpoint, restore_rng_state, save_checkpoint,
 )
 from core.config import ConfigError, RunConfig, from_dict, to_dict, validate
-from core.data import PreparedData
-from core.devices import configure_threads, describe_device, memory_bytes, release_cuda_memory, resolve_device
+from core.data.prepare import PreparedData
+from core.training.devices import configure_threads, describe_device, memory_bytes, release_cuda_memory, resolve_device
 from core.errors import UserError
-from core.metrics import classification_report
-from core.schedule import lr_at
-from core.trainer_loop import (
+from core.training.metrics import classification_report
+from core.training.schedule import lr_at
+from core.training.loop import (
     LossWindow, PendingLog, Progress, autocast_context, build_optimizer, encode_with_checkpoint_encoder,
     eval_batch_size, evaluate, is_improvement, set_seed,
 )
@@ -183,7 +183,7 @@ class Trainer:
         set_seed(cfg.train.seed)
         data = self._data
         if data is None:
-            from core.data import prepare_data
+            from core.data.prepare import prepare_data
             data = prepare_data(cfg.data, cfg.model, cfg.train.seed)
         errors = validate(cfg, train_size=len(data.train.labels))
         if errors:
@@ -194,7 +194,7 @@ class Trainer:
                                 f"{data.label_names}", "resume with the data the run was trained on")
             data = encode_with_checkpoint_encoder(data, self.resume_from, cfg.model.max_seq_len)
 
-        from core.batching import iterate_batches, num_batches
+        from core.data.batching import iterate_batches, num_batches
         from core.model import TransformerClassifier
 
         device = resolve_device(cfg.train.device)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 
 from core.errors import UserError
-from core.pipelines.loading import HeadModel, load_head_model
-from core.pipelines.models import ModelRef
-from core.pipelines.text_limits import model_limit
+from core.hf.pipelines.loading import HeadModel, load_head_model
+from core.hf.pipelines.models import ModelRef
+from core.hf.pipelines.text_limits import model_limit
 
 # The 4.x pipeline's defaults: windows of 384 tokens overlapping by 128.
 MAX_WINDOW = 384

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.builtin_data import random_data, synthetic_data
+from core.data.builtin import random_data, synthetic_data
 from core.config import DataConfig, ModelConfig
 from core.errors import UserError
-from core.readers import Table, read_table
-from core.tokenization import TextEncoder, build_encoder
+from core.data.readers import Table, read_table
+from core.data.tokenization import TextEncoder, build_encoder
 
 
 @dataclass

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from core.errors import UserError
-from core.pipelines.models import ModelRef, is_offline, offline_error
+from core.hf.pipelines.models import ModelRef, is_offline, offline_error
 
 # Loaded models are large: keep the few most recently used (a console session flips between
 # a handful of models; more would pin gigabytes).
@@ -40,7 +40,7 @@ def quiet_transformers() -> None:
     disable_progress_bars()
     hub_logging.set_verbosity_error()  # its retry warnings would scribble over the terminal UI
     # Exported workbench classifiers load through the Auto classes once registered.
-    import core.hf_classifier  # noqa: F401
+    import core.hf.classifier  # noqa: F401
 
     _quieted = True
 

@@ -16,7 +16,8 @@ import json
 from pathlib import Path
 from typing import Any, Iterable
 
-from core.config import DataConfig, ModelConfig, write_text_atomic
+from core.config import DataConfig, ModelConfig
+from core.files import write_text_atomic
 from core.errors import UserError
 
 PAD, UNK = "[PAD]", "[UNK]"

@@ -145,8 +145,8 @@ def encode_with_checkpoint_encoder(data: Any, folder: Path, max_seq_len: int) ->
     The weights were trained on that tokenizer's ids; one trained again on the same texts may
     number its tokens differently, which would silently scramble the embedding table.
     """
-    from core.data import EncodedSplit, encode_texts
-    from core.tokenization import load_encoder
+    from core.data.prepare import EncodedSplit, encode_texts
+    from core.data.tokenization import load_encoder
 
     encoder = load_encoder(folder)
 

@@ -1,0 +1,1 @@
+"""Reading, generating, tokenizing and batching the user's data."""

@@ -1,0 +1,1 @@
+"""Hugging Face models: pipelines, attention, the exported classifier."""

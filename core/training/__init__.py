@@ -1,0 +1,1 @@
+"""The trainer, its loop, schedule, metrics, devices and checkpoints."""
