@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Callable, Union
+from typing import Any, Callable, Union, get_args
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,9 @@ class ValidationReported:
 
 
 @dataclass(frozen=True)
-class EvaluationReported:
+class ClassReportComputed:
+    """The per-class report (precision, recall, F1, confusion) of the final model on validation."""
+
     label_names: list[str]
     accuracy: float
     precision: list[float]  # per class, in label_names order
@@ -134,7 +136,7 @@ class TrainingCancelled:
 
 
 Event = Union[
-    RunStarted, StepLogged, EpochCompleted, ValidationReported, EvaluationReported, CheckpointSaved,
+    RunStarted, StepLogged, EpochCompleted, ValidationReported, ClassReportComputed, CheckpointSaved,
     TrainingFinished, TrainingFailed, TrainingCancelled,
 ]
 EventCallback = Callable[[Event], None]
@@ -153,11 +155,11 @@ def fan_out(*consumers: EventCallback | None) -> EventCallback:
 
     return deliver
 
-EVENT_TYPES: dict[str, type] = {
-    cls.__name__: cls
-    for cls in (RunStarted, StepLogged, EpochCompleted, ValidationReported, EvaluationReported, CheckpointSaved,
-                TrainingFinished, TrainingFailed, TrainingCancelled)
-}
+
+# Derived from the union, so a new event is declared once.
+EVENT_TYPES: dict[str, type] = {cls.__name__: cls for cls in get_args(Event)}
+# Type names that older session logs used for an event since renamed.
+RENAMED_EVENT_TYPES = {"EvaluationReported": "ClassReportComputed"}
 TERMINAL_EVENTS = (TrainingFinished, TrainingFailed, TrainingCancelled)
 
 
@@ -169,6 +171,7 @@ def to_record(event: Event) -> dict[str, Any]:
 def from_record(record: dict[str, Any]) -> Event:
     """Inverse of ``to_record``; KeyError for an unknown type, TypeError for wrong fields."""
     data = dict(record)
-    cls = EVENT_TYPES[data.pop("type")]
+    kind = data.pop("type")
+    cls = EVENT_TYPES[RENAMED_EVENT_TYPES.get(kind, kind)]
     names = {f.name for f in dataclasses.fields(cls)}
     return cls(**{k: v for k, v in data.items() if k in names})

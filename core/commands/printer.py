@@ -33,7 +33,7 @@ class HeadlessPrinter:
     def __call__(self, event: ev.Event) -> None:
         if isinstance(event, ev.EpochCompleted):
             self._print(event.seed_line())
-        elif isinstance(event, ev.EvaluationReported):
+        elif isinstance(event, ev.ClassReportComputed):
             if not self.quiet:
                 self._print(f"\nEvaluation on the validation set (epoch {event.epoch}):")
             self._print(event.table())

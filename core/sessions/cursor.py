@@ -18,7 +18,7 @@ from core.sessions import schema
 from core.sessions.reader import MALFORMED, SessionLog
 
 # What the training log pane lists (attention and console records go to their own panes).
-LOG_TYPES = frozenset({"RunStarted", "StepLogged", "EpochCompleted", "EvaluationReported", "CheckpointSaved",
+LOG_TYPES = frozenset({"RunStarted", "StepLogged", "EpochCompleted", "ClassReportComputed", "EvaluationReported", "CheckpointSaved",
                        "TrainingFinished", "TrainingFailed", "TrainingCancelled", schema.ACTION, schema.END,
                        schema.REOPENED, schema.CONFIG, schema.DATA_SUMMARY})
 SPEEDS = (1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, None)  # None: instant

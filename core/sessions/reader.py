@@ -23,7 +23,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from core.events import EVENT_TYPES, Event, from_record
+from core.events import RENAMED_EVENT_TYPES, Event, from_record
 from core.sessions import names, schema
 from core.sessions.writer import writer_alive
 
@@ -265,7 +265,7 @@ class SessionLog:
         """Classify one line the careful way (parsing it), and fill its slot in the index."""
         record = json_or_none(raw)
         if isinstance(record, dict) and isinstance(record.get("type"), str):
-            rtype, ts = record["type"], record.get("ts")
+            rtype, ts = RENAMED_EVENT_TYPES.get(record["type"], record["type"]), record.get("ts")
             ts = float(ts) if isinstance(ts, (int, float)) and not isinstance(ts, bool) else nan
         else:
             rtype, ts = MALFORMED, nan
@@ -310,7 +310,7 @@ class SessionLog:
             self.configs.append((index, r.get("config") or {}))
         elif rtype == "CheckpointSaved":
             self.checkpoints.append((index, r))
-        elif rtype == "EvaluationReported":
+        elif rtype == "ClassReportComputed":
             self.evaluations.append((index, r))
         elif rtype in schema.STATUS_OF_EVENT:
             self.terminals.append((index, r))
@@ -444,7 +444,7 @@ class SessionLog:
     def event(self, index: int) -> Event | dict[str, Any]:
         """Record ``index`` as an engine event when it is one, else the raw record."""
         record = self.record(index)
-        if record.get("type") in EVENT_TYPES:
+        if record.get("type") in schema.EVENT_TYPE_NAMES:
             try:
                 return from_record(record)
             except (TypeError, KeyError, ValueError):

@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # numpy loads only when weights are (de)coded: the workbench'
     import numpy as np
 
 from core.errors import UserError
-from core.events import EVENT_TYPES
+from core.events import EVENT_TYPES, RENAMED_EVENT_TYPES
 
 FORMAT = "twb-session"
 SCHEMA_VERSION = 1
@@ -46,7 +46,7 @@ CONSOLE = "console"
 END = "end"
 
 SESSION_TYPES = (HEADER, REOPENED, CONFIG, DATA_SUMMARY, ACTION, ATTENTION, CONSOLE, END)
-EVENT_TYPE_NAMES = tuple(EVENT_TYPES)
+EVENT_TYPE_NAMES = tuple(EVENT_TYPES) + tuple(RENAMED_EVENT_TYPES)
 KNOWN_TYPES = SESSION_TYPES + EVENT_TYPE_NAMES
 
 # What a session's status can be, as `twb sessions` shows it.

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from core import config as cfg
-from core.events import (CheckpointSaved, EpochCompleted, EvaluationReported, RunStarted, StepLogged,
+from core.events import (CheckpointSaved, EpochCompleted, ClassReportComputed, RunStarted, StepLogged,
                          TrainingCancelled, TrainingFailed, TrainingFinished)
 from core.sessions.recorder import SessionRecorder
 
@@ -63,7 +63,7 @@ def write_synthetic_session(root: str | os.PathLike, name: str = "synthetic", ep
         accuracy = 0.5 + 0.4 * epoch / epochs
         recorder.on_event(EpochCompleted(epoch=epoch, total_epochs=epochs, train_loss=1.0 / epoch,
                                          val_loss=1.1 / epoch, val_accuracy=accuracy, elapsed_s=step * 0.1))
-        recorder.on_event(EvaluationReported(label_names=["negative", "positive"], accuracy=accuracy,
+        recorder.on_event(ClassReportComputed(label_names=["negative", "positive"], accuracy=accuracy,
                                              precision=[accuracy, accuracy], recall=[accuracy, accuracy],
                                              f1=[accuracy, accuracy], support=[50, 50],
                                              confusion=[[40, 10], [10, 40]], epoch=epoch))

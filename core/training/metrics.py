@@ -1,7 +1,7 @@
 """Classification metrics from predicted and true class ids: plain numpy, no torch.
 
 Precision, recall and F1 per class, accuracy and the confusion matrix, in the shape of
-``core.events.EvaluationReported`` so the trainer can hand them straight to its consumers.
+``core.events.ClassReportComputed`` so the trainer can hand them straight to its consumers.
 """
 from __future__ import annotations
 

@@ -293,7 +293,7 @@ class Trainer:
         best_val, best_epoch = self._best_eval or (None, 0)
         if best_val is not None and best_val.labels:
             report = classification_report(best_val.labels, best_val.predictions, len(self._label_names))
-            self._emit(ev.EvaluationReported(
+            self._emit(ev.ClassReportComputed(
                 label_names=list(self._label_names), accuracy=report.accuracy, precision=report.precision,
                 recall=report.recall, f1=report.f1, support=report.support, confusion=report.confusion,
                 epoch=best_epoch,

@@ -50,7 +50,7 @@ def test_events_arrive_in_order_with_consistent_content(tmp_path, monkeypatch):
     kinds = [type(e).__name__ for e in events if not isinstance(e, ev.CheckpointSaved)]
     collapsed = [k for i, k in enumerate(kinds) if i == 0 or k != kinds[i - 1]]
     assert collapsed == ["RunStarted", "StepLogged", "EpochCompleted", "StepLogged", "EpochCompleted",
-                         "EvaluationReported", "TrainingFinished"]
+                         "ClassReportComputed", "TrainingFinished"]
 
     started = events[0]
     assert started.label_names == ["negative", "positive"]
@@ -64,7 +64,7 @@ def test_events_arrive_in_order_with_consistent_content(tmp_path, monkeypatch):
 
     epochs = of(events, ev.EpochCompleted)
     assert [e.epoch for e in epochs] == [1, 2]
-    report = of(events, ev.EvaluationReported)[0]
+    report = of(events, ev.ClassReportComputed)[0]
     assert report.label_names == started.label_names
     assert sum(map(sum, report.confusion)) == started.num_val == sum(report.support)
     finished = events[-1]
@@ -202,7 +202,7 @@ def test_early_stopping_ends_after_patience_epochs_without_improvement(tmp_path,
     assert isinstance(finished, ev.TrainingFinished)
     assert finished.reason == "early_stopped" and finished.epochs_completed == 3
     assert finished.best_epoch == 1 and finished.best_metric == 0.9
-    assert of(events, ev.EvaluationReported)[0].epoch == 1  # the report is the best epoch's
+    assert of(events, ev.ClassReportComputed)[0].epoch == 1  # the report is the best epoch's
     best = json.loads((tmp_path / "best" / "state.json").read_text())
     assert best["epoch"] == 1
 

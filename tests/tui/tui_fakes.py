@@ -24,7 +24,7 @@ def scripted_run(config, epochs: int = 2, steps: int = 4) -> list:
         out.append(ev.EpochCompleted(epoch=epoch, total_epochs=epochs, train_loss=0.7 - 0.05 * epoch,
                                      val_loss=0.72 - 0.05 * epoch, val_accuracy=0.5 + 0.1 * epoch, elapsed_s=float(step),
                                      train_accuracy=0.55 + 0.1 * epoch))
-    out.append(ev.EvaluationReported(label_names=["negative", "positive"], accuracy=0.7, precision=[0.7, 0.7],
+    out.append(ev.ClassReportComputed(label_names=["negative", "positive"], accuracy=0.7, precision=[0.7, 0.7],
                                      recall=[0.7, 0.7], f1=[0.7, 0.7], support=[8, 8], confusion=[[6, 2], [3, 5]], epoch=epochs))
     out.append(ev.TrainingFinished(epochs_completed=epochs, elapsed_s=float(step), best_metric=0.62, best_epoch=epochs))
     return out

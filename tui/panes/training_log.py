@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import RichLog
 
 from core.events import (
-    CheckpointSaved, EpochCompleted, EvaluationReported, Event, RunStarted, StepLogged,
+    CheckpointSaved, EpochCompleted, ClassReportComputed, Event, RunStarted, StepLogged,
     TrainingCancelled, TrainingFailed, TrainingFinished,
 )
 from tui import format as fmt
@@ -112,7 +112,7 @@ class TrainingLogPane(Vertical):
         self.write(e.seed_line())
         self.query_one(Curves).add_epoch(e.epoch, e.train_loss, e.val_loss, e.val_accuracy, e.train_accuracy)
 
-    def _on_EvaluationReported(self, e: EvaluationReported) -> None:
+    def _on_ClassReportComputed(self, e: ClassReportComputed) -> None:
         self.report = e.table()
         self.write("")
         for line in self.report.splitlines():
