@@ -18,10 +18,14 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core import events as ev
 from core.config import PRESETS, RunConfig, apply_overrides, check, load_toml, preset, with_field
 from core.errors import UserError
+
+if TYPE_CHECKING:
+    from core.sessions.run_target import RunTarget
 
 EPILOG = """examples:
   twb train                                     the built-in synthetic task (preset 'default')
@@ -103,29 +107,26 @@ def default_out_dir(root: Path = Path("runs")) -> Path:
 # --- running --------------------------------------------------------------------------------
 
 EXIT_FAILED = 1
+REPORT_FILE = "class_report.csv"  # every class's figures, when there are too many to print
 _STOP_SIGNALS = tuple(s for s in (getattr(signal, "SIGINT", None), getattr(signal, "SIGTERM", None),
                                   getattr(signal, "SIGHUP", None)) if s is not None)
 
 
 def run(args: argparse.Namespace) -> int:
     """Train; with --session, recorded from the first setting checked to the exit code."""
-    from core.commands.printer import HeadlessPrinter
-
-    printer = HeadlessPrinter(quiet=bool(args.quiet))
-    if args.session is None:
-        return train(args, [printer], args.out)
-    target = open_session(args)
-    recorder = target.recorder
+    session = open_session(args) if args.session is not None else None
     try:
-        code = train(args, [printer, recorder.on_event], target.out_dir)
+        code = train(args, session)
     except BaseException as exc:  # a user error before training, or a bug: the session says so
-        close_session(recorder, None, exc)
+        if session is not None:
+            close_session(session.recorder, None, exc)
         raise
-    close_session(recorder, code, None)
+    if session is not None:
+        close_session(session.recorder, code, None)
     return code
 
 
-def open_session(args: argparse.Namespace):
+def open_session(args: argparse.Namespace) -> "RunTarget":
     """The session --session NAME records into (core.sessions.run_target picks it)."""
     from core.sessions.run_target import open_run_target
 
@@ -156,9 +157,10 @@ def close_session(recorder, code: int | None, error: BaseException | None) -> No
     _tell(f"twb: session {recorder.folder.name}: {status}")
 
 
-def train(args: argparse.Namespace, consumers: list[ev.EventCallback], out: str | Path | None) -> int:
-    """Build the config, prepare the data and train, every event going to ``consumers`` in order.
-    ``out``: where checkpoints go (None: next to the resumed checkpoint, or a new run folder)."""
+def train(args: argparse.Namespace, session: "RunTarget | None") -> int:
+    """Build the config, prepare the data and train; every event goes to the printer, then to the
+    session recorder when there is one."""
+    from core.commands.printer import HeadlessPrinter
     from core.training.checkpoint import resolve_checkpoint
     from core.data.prepare import prepare_data
     from core.training.trainer import Trainer
@@ -167,6 +169,7 @@ def train(args: argparse.Namespace, consumers: list[ev.EventCallback], out: str 
     resume_from = resolve_checkpoint(args.resume) if args.resume else None
     data = prepare_data(config.data, config.model, config.train.seed)
     check(config, train_size=len(data.train.labels))
+    out = session.out_dir if session is not None else args.out
     if out:
         out_dir = Path(out)
     elif resume_from is not None:
@@ -174,7 +177,9 @@ def train(args: argparse.Namespace, consumers: list[ev.EventCallback], out: str 
     else:
         out_dir = default_out_dir()
 
-    trainer = Trainer(config, ev.fan_out(*consumers), out_dir=out_dir, resume_from=resume_from, data=data)
+    printer = HeadlessPrinter(quiet=bool(args.quiet), full_report=out_dir / REPORT_FILE)
+    recorder = session.recorder.on_event if session is not None else None
+    trainer = Trainer(config, ev.fan_out(printer, recorder), out_dir=out_dir, resume_from=resume_from, data=data)
     received: list[int] = []
 
     def on_signal(signum, frame) -> None:
