@@ -68,21 +68,6 @@ def test_an_out_dir_given_by_the_user_wins(tmp_path):
     assert target.appended and target.out_dir == tmp_path / "mine"
 
 
-def test_the_workbench_uses_the_same_policy(tmp_path):
-    pytest.importorskip("textual")
-    from core.config import preset
-    from tui.session_recording import WorkbenchSessions
-
-    session = write_synthetic_session(tmp_path, "exp", epochs=1).folder
-    sessions = WorkbenchSessions(tmp_path, enabled=True)
-    assert sessions.open_run(preset("nano"), str(checkpoint_in(session)), None) is None
-    assert sessions.run.folder.resolve() == session.resolve()
-    sessions.close_run()
-    out = sessions.open_run(preset("nano"), None, None)
-    assert out == sessions.run.folder / "checkpoints" and names.user_name(sessions.run.folder.name) == "nano"
-    sessions.close_run()
-
-
 @pytest.mark.parametrize("name", ["Résumé-日本", "Ελληνικά", "हिन्दी"])
 def test_session_names_keep_letters_of_any_script(tmp_path, name):
     recorder = write_synthetic_session(tmp_path, name, epochs=1)
