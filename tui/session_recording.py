@@ -4,7 +4,8 @@
   sessions folder ($TWB_SESSIONS_DIR or ./sessions), like `twb train --session`: its config, every
   engine event, the user's actions (start, resume, cancel, interrupt) and how it ended. The run's
   checkpoints go into the session's ``checkpoints/`` folder. Resuming from a checkpoint inside a
-  session's folder appends to that session, as `twb train --resume ... --session` does.
+  session's folder appends to that session, as `twb train --resume ... --session` does (one
+  policy for both: core.sessions.run_target).
 - Attention views and pipeline prompts go into the running training session; with no run in
   progress they go into one ``<date-time>-workbench`` session, opened at the first such activity
   and closed when the workbench quits. A finished run's session is never reopened for them.

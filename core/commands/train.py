@@ -4,10 +4,11 @@ Settings come from a preset, then a TOML file, then ``--data``/``--val``, then `
 (later wins). With ``--resume`` the checkpoint's own config is the starting point instead of a
 preset. Bad input (missing file, bad ``--set``, invalid config) exits 2 with one line per problem;
 a failed run exits 1; Ctrl-C, SIGTERM and SIGHUP save an interrupt checkpoint and exit 128 +
-the signal number (130 for Ctrl-C).
+the first signal's number (130 for Ctrl-C). Further signals while it is saved are ignored with a
+notice, so the checkpoint is never left half-written.
 
 With ``--session NAME`` the run is also recorded as a session (core.sessions.run_target
-decides which session and which checkpoint folder); ``run`` hands every event to the printer
+decides which session and which checkpoint folder); ``train`` hands every event to the printer
 and, when recording, to the session recorder.
 """
 from __future__ import annotations
