@@ -12,12 +12,10 @@ tear; an empty file, a missing header or a newer schema raise ``SessionError``.
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 from array import array
 from bisect import bisect_right
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -25,51 +23,22 @@ import numpy as np
 
 from core.events import RENAMED_EVENT_TYPES, Event, from_record
 from core.sessions import names, schema
+from core.sessions.curves import RecordedCurves
+from core.sessions.records import MALFORMED, Problem, check_fields, json_or_none
 from core.sessions.writer import writer_alive
+
+__all__ = ["MALFORMED", "Problem", "SessionLog", "json_or_none", "open_session"]
 
 # One match per line: the writer's fixed prefix when present, then (for logged steps, in the
 # order the writer emits core.events.StepLogged) the curve fields, then the rest of the line.
 # No "^": each match ends after a "\n", so findall's next match starts at the next line.
+_NUMBER = rb'(?:-?[0-9][0-9.eE+-]{0,31})'  # a JSON number; anything else sends the line to the careful path
 _LINE = re.compile(
     rb'(?:\{"seq":(\d+),"ts":(-?[0-9.eE+-]{1,32}),"type":"([A-Za-z0-9_.-]{1,64})"'
-    rb'(?:,"epoch":(\d+),"step":(\d+),"total_steps":[^,\n]*,"epoch_progress":[^,\n]*,"loss":([^,\n]*),'
-    rb'"lr":([^,\n]*),"samples_per_s":[^,\n]*,"tokens_per_s":([^,\n]*),)?)?[^\n]*\n')
+    rb'(?:,"epoch":(\d+),"step":(\d+),"total_steps":\d+,"epoch_progress":' + _NUMBER + rb',"loss":(' + _NUMBER + rb'),'
+    rb'"lr":(' + _NUMBER + rb'),"samples_per_s":' + _NUMBER + rb',"tokens_per_s":(' + _NUMBER + rb'),)?)?[^\n]*\n')
 nan = float("nan")
 _CHUNK = 1 << 20  # bytes read at a time: bounds the memory of indexing
-MALFORMED = "(malformed)"
-
-
-@dataclass(frozen=True)
-class Problem:
-    kind: str  # torn_tail | malformed | unknown_type | header_only | repaired | out_of_order
-    message: str
-    line: int | None = None  # 1-based line number in session.jsonl
-    offset: int | None = None  # byte offset in session.jsonl
-
-    def __str__(self) -> str:
-        return self.message
-
-
-@dataclass
-class Curves:
-    """Per logged step: the record index it came from and the numbers a chart needs."""
-    index: array = field(default_factory=lambda: array("q"))
-    step: array = field(default_factory=lambda: array("q"))
-    epoch: array = field(default_factory=lambda: array("q"))
-    loss: array = field(default_factory=lambda: array("d"))
-    lr: array = field(default_factory=lambda: array("d"))
-    tokens_per_s: array = field(default_factory=lambda: array("d"))
-
-    def add(self, index: int, r: dict[str, Any]) -> None:
-        values = (int(r.get("step") or 0), int(r.get("epoch") or 0), float(r.get("loss", nan)),
-                  float(r.get("lr", nan)), float(r.get("tokens_per_s") or 0.0))
-        self.index.append(index)  # only after every value converted, so the arrays stay aligned
-        for column, value in zip((self.step, self.epoch, self.loss, self.lr, self.tokens_per_s), values):
-            column.append(value)
-
-    def upto(self, cursor: int) -> int:
-        """How many logged steps are at or before record ``cursor``."""
-        return bisect_right(self.index, cursor)
 
 
 class SessionLog:
@@ -92,18 +61,18 @@ class SessionLog:
         self._bulk_codes = {t.encode(): c for t, c in self._codes.items() if t not in (MALFORMED, schema.HEADER)}
         self.end = 0  # byte offset just after the last complete line
         self.problems: list[Problem] = []
-        self.curves = Curves()
+        self.curves = RecordedCurves()
         # Small derived state: (record index, parsed record) in file order.
         self.epochs: list[tuple[int, dict[str, Any]]] = []
         self.runs: list[tuple[int, dict[str, Any]]] = []
         self.configs: list[tuple[int, dict[str, Any]]] = []
         self.checkpoints: list[tuple[int, dict[str, Any]]] = []
-        self.evaluations: list[tuple[int, dict[str, Any]]] = []
+        self.validations: list[tuple[int, dict[str, Any]]] = []  # mid-epoch (ValidationReported)
+        self.evaluations: list[tuple[int, dict[str, Any]]] = []  # final per-class reports
         self.terminals: list[tuple[int, dict[str, Any]]] = []
         self.actions: list[tuple[int, dict[str, Any]]] = []
         self.ends: list[tuple[int, dict[str, Any]]] = []
         self.reopens: list[tuple[int, dict[str, Any]]] = []
-        self.data_summaries: list[tuple[int, dict[str, Any]]] = []
         self.attention_index = array("q")
         self.console_index = array("q")
         self.raw_index = array("q")  # unknown types and malformed lines, shown raw
@@ -298,11 +267,15 @@ class SessionLog:
             self.problems.append(Problem("malformed", f"line {line} is a {rtype} record with bad fields ({exc}): shown raw",
                                          line, offset))
 
-    def _derive(self, index: int, rtype: str, r: dict | None, offset: int) -> None:
+    def _derive(self, index: int, rtype: str, r: dict, offset: int) -> None:
+        check_fields(rtype, r)  # a record with wrong field types is damage, like a malformed line
         if rtype == "StepLogged":
             self.curves.add(index, r)
         elif rtype == "EpochCompleted":
             self.epochs.append((index, r))
+        elif rtype == "ValidationReported":
+            self.curves.add_validation(index, r)
+            self.validations.append((index, r))
         elif rtype == "RunStarted":
             self.runs.append((index, r))
             self.configs.append((index, r.get("config") or {}))
@@ -318,8 +291,6 @@ class SessionLog:
             self.actions.append((index, r))
         elif rtype == schema.END:
             self.ends.append((index, r))
-        elif rtype == schema.DATA_SUMMARY:
-            self.data_summaries.append((index, r))
         elif rtype == schema.REOPENED:
             self.reopens.append((index, r))
             repaired = r.get("repaired")
@@ -337,9 +308,6 @@ class SessionLog:
                                          index + 1, offset))
 
     # --- reading records ---------------------------------------------------------------------
-
-    def type_of(self, index: int) -> str:
-        return self.type_names[self.types[index]]
 
     def line_bytes(self, index: int) -> bytes:
         start = self.offsets[index]
@@ -396,7 +364,7 @@ class SessionLog:
         """Index where the latest writer began (0, or its ``reopened`` record)."""
         return self.reopens[-1][0] if self.reopens else 0
 
-    def status(self, alive: bool | None = None) -> str:
+    def status(self, alive: bool | None = None) -> schema.SessionStatus:
         """running, finished, failed, cancelled, interrupted or crashed."""
         start = self.segment_start()
         if self.ends and self.ends[-1][0] >= start:
@@ -450,13 +418,6 @@ class SessionLog:
             except (TypeError, KeyError, ValueError):
                 return record
         return record
-
-
-def json_or_none(raw: bytes) -> Any:
-    try:
-        return json.loads(raw)
-    except ValueError:  # includes UnicodeDecodeError
-        return None
 
 
 def open_session(ref: str | os.PathLike, root: str | os.PathLike | None = None) -> SessionLog:
