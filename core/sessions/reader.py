@@ -13,7 +13,6 @@ tear; an empty file, a missing header or a newer schema raise ``SessionError``.
 from __future__ import annotations
 
 import os
-import re
 from array import array
 from bisect import bisect_right
 from pathlib import Path
@@ -22,21 +21,13 @@ from typing import Any, Iterator
 import numpy as np
 
 from core.events import RENAMED_EVENT_TYPES, Event, from_record
-from core.sessions import names, schema
+from core.sessions import line_scan, names, schema
 from core.sessions.curves import RecordedCurves
 from core.sessions.records import MALFORMED, Problem, check_fields, json_or_none
 from core.sessions.writer import writer_alive
 
 __all__ = ["MALFORMED", "Problem", "SessionLog", "json_or_none", "open_session"]
 
-# One match per line: the writer's fixed prefix when present, then (for logged steps, in the
-# order the writer emits core.events.StepLogged) the curve fields, then the rest of the line.
-# No "^": each match ends after a "\n", so findall's next match starts at the next line.
-_NUMBER = rb'(?:-?[0-9][0-9.eE+-]{0,31})'  # a JSON number; anything else sends the line to the careful path
-_LINE = re.compile(
-    rb'(?:\{"seq":(\d+),"ts":(-?[0-9.eE+-]{1,32}),"type":"([A-Za-z0-9_.-]{1,64})"'
-    rb'(?:,"epoch":(\d+),"step":(\d+),"total_steps":\d+,"epoch_progress":' + _NUMBER + rb',"loss":(' + _NUMBER + rb'),'
-    rb'"lr":(' + _NUMBER + rb'),"samples_per_s":' + _NUMBER + rb',"tokens_per_s":(' + _NUMBER + rb'),)?)?[^\n]*\n')
 nan = float("nan")
 _CHUNK = 1 << 20  # bytes read at a time: bounds the memory of indexing
 
@@ -154,81 +145,49 @@ class SessionLog:
     def _index_buffer(self, buf: bytes, base: int) -> int:
         """Index each complete line of ``buf`` (which starts at file offset ``base``); bytes consumed.
 
-        The common records (logged steps, attention views, console prompts) are handled in bulk:
-        one regex pass finds every line's prefix, numpy finds the line ends, and a second regex
-        pass reads the curve fields of the logged steps. Everything else is parsed one by one.
+        The common records (logged steps, attention views, console prompts) are handled in bulk
+        (core.sessions.line_scan); everything else is parsed one by one.
         """
         consumed = buf.rfind(b"\n") + 1
         if not consumed:
             return 0
-        arr = np.frombuffer(buf, dtype=np.uint8, count=consumed)
-        ends = np.flatnonzero(arr == 0x0A)  # (n,) position of each line's "\n"
-        starts = np.empty_like(ends)
-        starts[0] = 0
-        starts[1:] = ends[:-1] + 1
-        closed = (ends > starts) & (arr[ends - 1] == 0x7D)  # line ends with "}"
-        lines = _LINE.findall(buf, 0, consumed)  # one (seq, ts, type) per line; b"" where no prefix
-        first = len(self.offsets)
-        seq_b, ts_b, type_b, *step_fields = zip(*lines)
-        # Columns of byte strings are converted by numpy in C rather than one float() per line.
-        types_s = np.array(type_b)
-        kinds, inverse = np.unique(types_s, return_inverse=True)
-        get = self._bulk_codes.get
-        codes = np.array([get(bytes(k), 255) for k in kinds], dtype=np.uint8)[inverse]  # 255: parse to know
-        seq_s = np.array(seq_b, dtype="S32")
-        seq_s[seq_s == b""] = b"-1"
-        seqs = seq_s.astype(np.int64)
-        ts_s = np.array(ts_b, dtype="S40")
-        ts_s[ts_s == b""] = b"nan"
-        ts = ts_s.astype(np.float64)
+        lines = line_scan.scan(buf, consumed, self._bulk_codes)
+        codes, seqs, first = lines.codes, lines.seqs, len(self.offsets)
+        starts, ends = lines.starts.tolist(), lines.ends.tolist()
 
         # seq must grow: flag each prefixed line whose seq is not above every seq before it.
         running = np.maximum.accumulate(np.concatenate(([self._last_seq], seqs)))[:-1]
         for i in np.flatnonzero((seqs >= 0) & (seqs <= running)).tolist():
             self.problems.append(Problem("out_of_order", f"line {first + i + 1} has seq {seqs[i]} after seq {running[i]}",
-                                         first + i + 1, base + int(starts[i])))
+                                         first + i + 1, base + starts[i]))
         self._last_seq = max(self._last_seq, int(seqs.max()))
 
         step_code, attention_code, console_code = (self._codes[t] for t in ("StepLogged", schema.ATTENTION, schema.CONSOLE))
         bulk = (codes == step_code) | (codes == attention_code) | (codes == console_code)
-        bulk &= closed
+        bulk &= lines.closed
         if first == 0:
             bulk[0] = False  # the header is checked alone
-        self.offsets.frombytes((starts + base).astype(np.int64).tobytes())
-        self.ts.frombytes(ts.tobytes())
+        self.offsets.frombytes((lines.starts + base).astype(np.int64).tobytes())
+        self.ts.frombytes(lines.ts.tobytes())
         self.types.extend(np.where(bulk, codes, 0).tobytes())
         self.attention_index.extend((np.flatnonzero(bulk & (codes == attention_code)) + first).tolist())
         self.console_index.extend((np.flatnonzero(bulk & (codes == console_code)) + first).tolist())
         steps = np.flatnonzero(bulk & (codes == step_code)).tolist()
-        self._bulk_steps(buf, base, first, steps, step_fields, starts.tolist(), ends.tolist())
-        starts_l, ends_l = starts.tolist(), ends.tolist()
-        for i in np.flatnonzero(~bulk).tolist():  # the few small records that feed derived state
-            self._add_line(first + i, base + starts_l[i], buf[starts_l[i]:ends_l[i]])
+        columns = line_scan.step_columns(lines.step_fields, steps) if steps else None
+        if columns is not None:
+            curves = self.curves
+            curves.index.frombytes((np.array(steps) + first).astype(np.int64).tobytes())
+            for column, values in zip((curves.step, curves.epoch, curves.loss, curves.lr, curves.tokens_per_s), columns):
+                column.frombytes(values.tobytes())
+        # The few small records that feed derived state, and any step line the scan could not
+        # read (a damaged line, or another field order): parsed, which also reports damage.
+        careful = ~bulk
+        if steps and columns is None:
+            careful[steps] = True
+        for i in np.flatnonzero(careful).tolist():
+            self._add_line(first + i, base + starts[i], buf[starts[i]:ends[i]])
         self.problems.sort(key=lambda p: (p.line or 0))
         return consumed
-
-    def _bulk_steps(self, buf: bytes, base: int, first: int, steps: list[int], fields: list[tuple[bytes, ...]],
-                    starts: list[int], ends: list[int]) -> None:
-        """Curve points of the chunk's logged steps, from the fields the line regex captured.
-
-        A chunk where some step line did not yield them (a damaged line, or another field
-        order) is parsed line by line instead, which also reports the damage.
-        """
-        if not steps:
-            return
-        picked = np.array(steps)
-        try:
-            epoch, step, loss, lr, tokens = (np.array(col)[picked] for col in fields)
-            columns = (step.astype(np.int64), epoch.astype(np.int64), loss.astype(np.float64),
-                       lr.astype(np.float64), tokens.astype(np.float64))
-        except ValueError:  # b"" (the fields did not match) or not a number
-            for i in steps:
-                self._add_line(first + i, base + starts[i], buf[starts[i]:ends[i]])
-            return
-        curves = self.curves
-        curves.index.frombytes((picked + first).astype(np.int64).tobytes())
-        for column, values in zip((curves.step, curves.epoch, curves.loss, curves.lr, curves.tokens_per_s), columns):
-            column.frombytes(values.tobytes())
 
     def _add_line(self, index: int, offset: int, raw: bytes) -> None:
         """Classify one line the careful way (parsing it), and fill its slot in the index."""

@@ -197,13 +197,13 @@ def test_export_csv_keeps_the_mid_epoch_validations(tmp_path):
 def test_recorded_events_keep_the_field_order_the_reader_indexes_by():
     # The reader's bulk path matches StepLogged lines by a regex over the writer's field order;
     # a changed order would silently send every step down the slow path.
-    from core.sessions.reader import _LINE
+    from core.sessions.line_scan import LINE
     from core.sessions.writer import encode_record
 
     event = step(3, loss=0.25)
     record = to_record(event)
     line = encode_record(7, record.pop("type"), record, ts=12.5)
-    ((seq, ts, rtype, epoch, n, loss, lr, tokens),) = _LINE.findall(line)
+    ((seq, ts, rtype, epoch, n, loss, lr, tokens),) = LINE.findall(line)
     assert (int(seq), float(ts), rtype) == (7, 12.5, b"StepLogged")
     assert (int(epoch), int(n), float(loss), float(lr), float(tokens)) == (
         event.epoch, event.step, event.loss, event.lr, event.tokens_per_s)
