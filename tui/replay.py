@@ -167,14 +167,14 @@ class SessionViewerApp(WorkbenchApp):
             wanted.add(log.curves.index[last_step])  # its progress bars and throughput line
         for i in sorted(i for i in wanted if i <= index)[-1000:]:
             self._apply(i, log.record(i))
-        self._bulk_curves(index, run)
+        self._bulk_curves(index)
         attention = self.cursor.attention()
         if attention is not None:
             self._show_attention(attention.index if not isinstance(attention, dict) else -1, None, attention)
         for _, record in self.cursor.console(limit=50):
             self._console(record)
 
-    def _bulk_curves(self, index: int, run: tuple[int, dict] | None) -> None:
+    def _bulk_curves(self, index: int) -> None:
         """The charts up to ``index`` (across resumes), straight from the log's arrays."""
         log = self.session
         self.query_one(Curves).set_series(
