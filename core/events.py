@@ -7,8 +7,14 @@ the headless printer are all consumers of this one stream, so every event is pla
 from __future__ import annotations
 
 import dataclasses
+import types
 from dataclasses import dataclass, field
-from typing import Any, Callable, Union, get_args
+import math
+from typing import Any, Callable, Literal, Union, get_args, get_origin, get_type_hints
+
+
+CheckpointKind = Literal["last", "best", "interrupt"]
+FinishReason = Literal["completed", "early_stopped"]
 
 
 @dataclass(frozen=True)
@@ -113,7 +119,7 @@ class ClassReportComputed:
 @dataclass(frozen=True)
 class CheckpointSaved:
     path: str  # folder of the checkpoint
-    kind: str  # "last" | "best" | "interrupt"
+    kind: CheckpointKind
     epoch: int
     step: int
     metric: float | None = None
@@ -125,7 +131,7 @@ class TrainingFinished:
     elapsed_s: float
     best_metric: float | None
     best_epoch: int | None
-    reason: str = "completed"  # "completed" | "early_stopped"
+    reason: FinishReason = "completed"
     checkpoint_dir: str | None = None
 
 
@@ -178,9 +184,69 @@ def to_record(event: Event) -> dict[str, Any]:
 
 
 def from_record(record: dict[str, Any]) -> Event:
-    """Inverse of ``to_record``; KeyError for an unknown type, TypeError for wrong fields."""
+    """Inverse of ``to_record``; KeyError for an unknown type, TypeError for missing or wrong fields.
+
+    A record comes from a file a user can edit or damage, so each field is checked against its
+    annotation before an event is built: a consumer never meets ``epoch="a"``. JSON has no NaN,
+    so session logs write non-finite floats as null; a null in a ``float`` field reads back as NaN.
+    """
     data = dict(record)
     kind = data.pop("type")
     cls = EVENT_TYPES[RENAMED_EVENT_TYPES.get(kind, kind)]
-    names = {f.name for f in dataclasses.fields(cls)}
-    return cls(**{k: v for k, v in data.items() if k in names})
+    hints = _FIELD_TYPES[cls]
+    fields = {}
+    for name, value in data.items():
+        hint = hints.get(name)
+        if hint is None:
+            continue  # a field a newer version added: ignored
+        value = _nan_for_null(value, hint)
+        if not _conforms(value, hint):
+            raise TypeError(f"{cls.__name__}.{name} is {_short(value)}, not {_hint_name(hint)}")
+        fields[name] = value
+    return cls(**fields)
+
+
+_FIELD_TYPES: dict[type, dict[str, Any]] = {
+    cls: {f.name: get_type_hints(cls)[f.name] for f in dataclasses.fields(cls)} for cls in EVENT_TYPES.values()}
+
+
+def _nan_for_null(value: Any, hint: Any) -> Any:
+    if hint is float:
+        return math.nan if value is None else value
+    if hint == list[float] and isinstance(value, list):
+        return [math.nan if v is None else v for v in value]
+    return value
+
+
+def _conforms(value: Any, hint: Any) -> bool:
+    """Whether a value parsed from JSON fits a field annotation (the few forms events use)."""
+    if hint is Any:
+        return True
+    origin = get_origin(hint)
+    if origin in (Union, types.UnionType):
+        return any(_conforms(value, option) for option in get_args(hint))
+    if origin is Literal:
+        return isinstance(value, str) and value in get_args(hint)
+    if origin is list:
+        (item,) = get_args(hint)
+        return isinstance(value, list) and all(_conforms(v, item) for v in value)
+    if origin is dict:
+        return isinstance(value, dict)
+    if hint is type(None):
+        return value is None
+    if isinstance(value, bool):  # JSON true/false are bools, which Python also counts as ints
+        return hint is bool
+    if hint is float:
+        return isinstance(value, (int, float))
+    return isinstance(value, hint)
+
+
+def _hint_name(hint: Any) -> str:
+    if get_origin(hint) is Literal:
+        return "one of " + ", ".join(repr(v) for v in get_args(hint))
+    return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

@@ -10,7 +10,7 @@ from core import cli as core_cli
 from core.commands import sessions as sessions_command
 from core.formatting import format_duration
 from core.sessions.listing import list_sessions
-from core.sessions.synthetic import write_synthetic_session
+from tests.synthetic_sessions import write_synthetic_session
 
 
 def twb(argv, capsys):
