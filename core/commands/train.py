@@ -21,7 +21,6 @@ or appends to them in ``register`` of its own command module listed earlier in
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import signal
 import sys
 import threading
@@ -70,6 +69,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="override one setting, e.g. --set train.lr=3e-4 (repeatable)")
     parser.add_argument("--out", metavar="DIR", help="run folder for checkpoints (default: runs/<date-time>)")
     parser.add_argument("--resume", metavar="DIR", help="continue from a checkpoint (or a run folder)")
+    parser.add_argument("--fresh-optimizer", action="store_true", help="with --resume: continue even when the checkpoint has no optimizer.pt (the optimizer starts anew)")
     parser.add_argument("--quiet", action="store_true", help="print only the epoch lines and the final report")
 
 
@@ -99,15 +99,6 @@ def build_config(args: argparse.Namespace) -> RunConfig:
     return apply_overrides(config, list(args.overrides or []))
 
 
-def default_out_dir(root: Path = Path("runs")) -> Path:
-    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    path, n = root / stamp, 1
-    while path.exists():  # two runs started within the same second
-        n += 1
-        path = root / f"{stamp}-{n}"
-    return path
-
-
 # --- consumers ------------------------------------------------------------------------------
 
 def make_consumers(args: argparse.Namespace, config: RunConfig, out_dir: Path) -> list[ev.EventCallback]:
@@ -130,23 +121,20 @@ _STOP_SIGNALS = tuple(s for s in (getattr(signal, "SIGINT", None), getattr(signa
 
 
 def run(args: argparse.Namespace) -> int:
-    from core.training.checkpoint import resolve_checkpoint
+    from core.training.resume import check_resumable
+    from core.training.run_folder import choose_run_folder
     from core.data.prepare import prepare_data
     from core.training.trainer import Trainer
 
     config = check(build_config(args))
-    resume_from = resolve_checkpoint(args.resume) if args.resume else None
+    fresh_optimizer = bool(getattr(args, "fresh_optimizer", False))
+    resume_from = check_resumable(args.resume, fresh_optimizer) if args.resume else None
     data = prepare_data(config.data, config.model, config.train.seed)
     check(config, train_size=len(data.train.labels))
-    if args.out:
-        out_dir = Path(args.out)
-    elif resume_from is not None:
-        out_dir = resume_from.parent  # keep writing into the run being resumed
-    else:
-        out_dir = default_out_dir()
+    out_dir = choose_run_folder(args.out, resume_from)  # checked (or created) before training
 
     trainer = Trainer(config, ev.fan_out(*make_consumers(args, config, out_dir)), out_dir=out_dir,
-                      resume_from=resume_from, data=data)
+                      resume_from=resume_from, data=data, fresh_optimizer=fresh_optimizer)
     received: list[int] = []
 
     def on_signal(signum, frame) -> None:
