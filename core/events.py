@@ -29,6 +29,7 @@ class RunStarted:
     num_parameters: int
     start_epoch: int = 0  # > 0 when resumed
     data_summary: dict[str, Any] = field(default_factory=dict)  # source, paths, columns, tokenizer, lengths
+    fresh_optimizer: bool = False  # resumed without the checkpoint's optimizer state (--fresh-optimizer)
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,7 @@ class HeadlessPrinter:
             self._metric = event.config.get("train", {}).get("early_stopping_metric", "metric")
             classes = ", ".join(event.label_names)
             resumed = f", resuming after epoch {event.start_epoch}" if event.start_epoch else ""
+            resumed += ", with a fresh optimizer (the checkpoint has no optimizer.pt)" if event.fresh_optimizer else ""
             self._print(
                 f"Training on {event.device}: {event.num_train:,} train / {event.num_val:,} validation examples, "
                 f"{len(event.label_names)} classes ({classes}), {event.num_parameters:,} parameters, "

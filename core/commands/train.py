@@ -14,7 +14,6 @@ and, when recording, to the session recorder.
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import signal
 import sys
 import threading
@@ -58,6 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="override one setting, e.g. --set train.lr=3e-4 (repeatable)")
     parser.add_argument("--out", metavar="DIR", help="run folder for checkpoints (default: runs/<date-time>)")
     parser.add_argument("--resume", metavar="DIR", help="continue from a checkpoint (or a run folder)")
+    parser.add_argument("--fresh-optimizer", action="store_true", help="with --resume: continue even when the checkpoint has no optimizer.pt (the optimizer starts anew)")
     parser.add_argument("--quiet", action="store_true", help="print only the epoch lines and the final report")
     parser.add_argument("--session", metavar="NAME",
                         help="record the run as a session under the sessions folder (replay it with `twb replay NAME`, "
@@ -96,13 +96,6 @@ def build_config(args: argparse.Namespace) -> RunConfig:
     return config
 
 
-def default_out_dir(root: Path = Path("runs")) -> Path:
-    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    path, n = root / stamp, 1
-    while path.exists():  # two runs started within the same second
-        n += 1
-        path = root / f"{stamp}-{n}"
-    return path
 
 
 # --- running --------------------------------------------------------------------------------
@@ -162,25 +155,23 @@ def train(args: argparse.Namespace, session: "RunTarget | None") -> int:
     """Build the config, prepare the data and train; every event goes to the printer, then to the
     session recorder when there is one."""
     from core.commands.printer import HeadlessPrinter
-    from core.training.checkpoint import resolve_checkpoint
+    from core.training.resume import check_resumable
+    from core.training.run_folder import choose_run_folder
     from core.data.prepare import prepare_data
     from core.training.trainer import Trainer
 
     config = check(build_config(args))
-    resume_from = resolve_checkpoint(args.resume) if args.resume else None
+    fresh_optimizer = bool(getattr(args, "fresh_optimizer", False))
+    resume_from = check_resumable(args.resume, fresh_optimizer) if args.resume else None
     data = prepare_data(config.data, config.model, config.train.seed)
     check(config, train_size=len(data.train.labels))
     out = session.out_dir if session is not None else args.out
-    if out:
-        out_dir = Path(out)
-    elif resume_from is not None:
-        out_dir = resume_from.parent  # keep writing into the run being resumed
-    else:
-        out_dir = default_out_dir()
+    out_dir = choose_run_folder(out, resume_from)  # checked (or created) before training
 
     printer = HeadlessPrinter(quiet=bool(args.quiet), full_report=out_dir / REPORT_FILE)
     recorder = session.recorder.on_event if session is not None else None
-    trainer = Trainer(config, ev.fan_out(printer, recorder), out_dir=out_dir, resume_from=resume_from, data=data)
+    trainer = Trainer(config, ev.fan_out(printer, recorder), out_dir=out_dir, resume_from=resume_from, data=data,
+                      fresh_optimizer=fresh_optimizer)
     received: list[int] = []
 
     def on_signal(signum, frame) -> None:
