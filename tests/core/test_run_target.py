@@ -5,7 +5,7 @@ import pytest
 
 from core.sessions import SessionLog, names
 from core.sessions.run_target import open_run_target
-from core.sessions.synthetic import write_synthetic_session
+from tests.synthetic_sessions import write_synthetic_session
 
 
 def checkpoint_in(session: Path, kind: str = "last") -> Path:

@@ -1,7 +1,7 @@
 """The workbench picks a run's session and checkpoint folder with the CLI's policy (core.sessions.run_target)."""
 from core.config import preset
 from core.sessions import names
-from core.sessions.synthetic import write_synthetic_session
+from tests.synthetic_sessions import write_synthetic_session
 from tui.session_recording import WorkbenchSessions
 
 
