@@ -2,7 +2,7 @@
 import pytest
 
 from core import cli as core_cli
-from core.sessions.synthetic import write_synthetic_session
+from tests.synthetic_sessions import write_synthetic_session
 
 
 class OpenedViewer:
