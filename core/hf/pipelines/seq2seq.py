@@ -20,6 +20,7 @@ from core.hf.pipelines.text_limits import model_limit
 GENERATION_PARAMS = ("max_length", "min_length", "max_new_tokens", "min_new_tokens", "num_beams", "do_sample",
                      "temperature", "top_k", "top_p", "repetition_penalty", "no_repeat_ngram_size",
                      "length_penalty", "early_stopping", "num_return_sequences")
+_DEFAULT_MAX_LENGTH = 20  # generate()'s own default
 SEQ2SEQ = "a sequence-to-sequence model (T5, BART, Marian, ...)"
 
 
@@ -49,6 +50,12 @@ class Seq2SeqRunner(TaskRunner):
         gen.update({k: v for k, v in params.items() if k in GENERATION_PARAMS and v is not None})
         if "max_new_tokens" in gen and "max_length" in gen and "max_new_tokens" in params:
             gen.pop("max_length")  # the user's explicit max_new_tokens wins over a config max_length
+        if gen.get("max_length") == _DEFAULT_MAX_LENGTH and "max_length" not in params and "max_new_tokens" not in gen:
+            # transformers 4 read a max_length from the model's settings equal to generate()'s
+            # default as "not set": 20 *new* tokens, within the model's positions.
+            positions = getattr(config, "max_position_embeddings", None)
+            gen.pop("max_length")
+            gen["max_new_tokens"] = min(_DEFAULT_MAX_LENGTH, positions - 1) if positions else _DEFAULT_MAX_LENGTH
         forced = _multilingual_target(tokenizer, params)
         if forced is not None:
             gen["forced_bos_token_id"] = forced
