@@ -68,6 +68,10 @@ def test_a_folder_without_tokenizer_files_is_refused(tiny, tmp_path):
                                ("question-answering", "who?", {"context": "me"})]:
         with pytest.raises(UserError, match="has no tokenizer files"):
             run_task(task, str(folder), text, params)
+    from core.hf.attention import hf_attention
+
+    with pytest.raises(UserError, match="has no tokenizer files"):
+        hf_attention(str(folder), "hello")
 
 
 @pytest.mark.parametrize("task", ["summarization", "translation_en_to_fr", "text2text-generation"])

@@ -89,7 +89,7 @@ def load_config(ref: ModelRef, trust_remote_code: bool):
 def remote_code_error(ref: ModelRef) -> UserError:
     return UserError(
         f"model {ref.name!r} needs trust_remote_code: it runs Python code shipped with the model",
-        "only if you trust its authors, ask for it explicitly (--trust-remote-code, or the console's trust option)",
+        "only if you trust its authors, ask for it explicitly: twb pipeline --trust-remote-code",
     )
 
 

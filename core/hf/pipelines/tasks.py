@@ -68,7 +68,7 @@ def check_params(spec: TaskSpec, params: dict) -> None:
     if "trust_remote_code" in params:
         # Running a model's own code is the user's explicit decision, never a task parameter.
         raise UserError("trust_remote_code is not a task parameter",
-                        "to run code shipped with a model, use --trust-remote-code (or the console's trust option)")
+                        "to run code shipped with a model, pass --trust-remote-code to twb pipeline")
     for key in params:
         if key not in allowed:
             close = difflib.get_close_matches(key, allowed, n=1)
