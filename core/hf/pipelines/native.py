@@ -13,12 +13,6 @@ from core.hf.pipelines.runner import Prepared, TaskRunner
 from core.hf.pipelines.text_limits import fit_text, model_limit, to_plain, token_ids, truncation_notice
 
 
-def native_task_available(hf_task: str) -> bool:
-    from transformers.pipelines import SUPPORTED_TASKS
-
-    return hf_task in SUPPORTED_TASKS
-
-
 @dataclass(frozen=True)
 class LoadedPipeline:
     pipe: Any
