@@ -7,70 +7,47 @@ Nothing here imports transformers; ``run`` is called from a worker thread.
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 from dataclasses import dataclass
 from typing import Any
 
+from core.hf.pipelines import tasks
 from core.hf.pipelines.tasks import TaskField
-
 
 # A task's extra input as the console renders it: the engine's own description, not a copy.
 ParamField = TaskField
 
 
 def unavailable_reason() -> str | None:
-    """None when pipelines can run; otherwise why not, in one line."""
-    try:
-        from core.hf.pipelines import TASKS, run_task  # noqa: F401
-    except ImportError as exc:
-        return f"pipelines not available ({exc}); the console will work once core.hf.pipelines provides run_task and TASKS"
+    """None when pipelines can run; otherwise why not, in one line (checked without importing)."""
+    missing = [name for name in ("torch", "transformers") if importlib.util.find_spec(name) is None]
+    if missing:
+        return f"pipelines not available: {' and '.join(missing)} not installed (pip install {' '.join(missing)})"
     return None
 
 
 def task_names() -> list[str]:
-    try:
-        from core.hf.pipelines.tasks import task_names as names
-        return list(names())
-    except ImportError:
-        try:
-            from core.hf.pipelines import TASKS
-            return list(TASKS)
-        except ImportError:
-            return []
+    return tasks.task_names()
 
 
 def input_label(task: str) -> str:
-    try:
-        from core.hf.pipelines.tasks import resolve_task
-        return resolve_task(task).spec.input_label
-    except Exception:  # noqa: BLE001 - an unknown task just gets the generic label
-        return "Prompt"
+    return tasks.resolve_task(task).spec.input_label
 
 
 def task_summary(task: str) -> str:
-    try:
-        from core.hf.pipelines.tasks import resolve_task
-        return resolve_task(task).spec.summary
-    except Exception:  # noqa: BLE001
-        return ""
+    return tasks.resolve_task(task).spec.summary
 
 
 def param_fields(task: str) -> list[ParamField]:
-    try:
-        from core.hf.pipelines.tasks import task_fields
-        found = task_fields(task)
-    except Exception:  # noqa: BLE001 - no pipelines yet, or an unknown task: no extra inputs
-        return []
-    return list(found)
+    return tasks.task_fields(task)
 
 
 def local_models() -> list[str]:
     """Names/paths of models usable offline, for the model field's suggestions."""
-    try:
-        from core.hf.pipelines import list_local_models
-        found = list_local_models()
-    except Exception:  # noqa: BLE001 - suggestions are a convenience
-        return []
+    from core.hf.pipelines import list_local_models
+
+    found = list_local_models()
     return [m.name for m in found] + [m.path for m in found if m.path != m.name]
 
 
@@ -98,24 +75,30 @@ class Outcome:
     notices: tuple[str, ...] = ()
     detail: str = ""  # which model and implementation ran, and how long it took
     cancelled: bool = False
+    text: str = ""  # the result as the task's runner formats it
 
 
-def run(task: str, model: str | None, prompt: str, params: dict[str, Any], cancel=None) -> Outcome:
+def run(task: str, model: str | None, prompt: str, params: dict[str, Any], cancel=None, *,
+        trust_remote_code: bool = False) -> Outcome:
     """Run one prompt (blocking: call from a worker). ``cancel``: a threading.Event."""
+    from core.hf.pipelines import PipelineCancelled, run_pipeline
+
     try:
-        from core.hf.pipelines import PipelineCancelled, run_pipeline
-    except ImportError:
-        from core.hf.pipelines import run_task
-        return Outcome(run_task(task, model or None, prompt, params or None))
-    try:
-        ran = run_pipeline(task, model or None, prompt, params or None, cancel=cancel)
+        ran = run_pipeline(task, model or None, prompt, params or None, cancel=cancel,
+                           trust_remote_code=trust_remote_code)
     except PipelineCancelled:
         return Outcome(None, cancelled=True)
-    return Outcome(ran.result, tuple(ran.notices), f"{ran.model} ({ran.implementation}, {ran.seconds:.1f} s)")
+    return Outcome(ran.result, tuple(ran.notices), f"{ran.model} ({ran.implementation}, {ran.seconds:.1f} s)",
+                   text=ran.text)
 
 
-def format_result(result: Any) -> str:
-    """Plain, readable text for the history: labels with scores, generated text, or JSON."""
+def format_result(result: Any, task: str | None = None) -> str:
+    """Plain, readable text for the history. With the task: its runner's format; without (a
+    recorded result of unknown task): guessed from the result's shape."""
+    if task is not None:
+        from core.hf.pipelines import format_result as task_format
+
+        return task_format(task, result)
     if isinstance(result, list) and result and all(isinstance(r, dict) for r in result):
         lines = []
         for r in result:
@@ -127,6 +110,8 @@ def format_result(result: Any) -> str:
                 lines.append(f"{r['word']} -> {r.get('entity_group') or r.get('entity')}: {r.get('score', 0):.4f}")
             elif "token_str" in r and "score" in r:
                 lines.append(f"{r['token_str']!r}: {r['score']:.4f}")
+            elif "answer" in r and "score" in r:
+                lines.append(f"{r['answer'] or '(no answer)'} (score {r['score']:.4f})")
             else:
                 lines.append(json.dumps(r, ensure_ascii=False, default=str))
         return "\n".join(lines)

@@ -104,7 +104,7 @@ def pipeline_command(args: argparse.Namespace) -> int:
 
 def format_tasks() -> str:
     from core.hf.pipelines import ALIASES, TASKS
-    from core.hf.pipelines.native import native_task_available
+    from core.hf.pipelines.runners import RUNNERS
 
     aliases: dict[str, list[str]] = {}
     for alias, target in ALIASES.items():
@@ -112,6 +112,6 @@ def format_tasks() -> str:
     aliases.setdefault("translation", []).append("translation_xx_to_yy")
     lines = [f"{'task':26} {'runs on':13} {'aliases':28} description"]
     for spec in TASKS.values():
-        runs_on = "transformers" if native_task_available(spec.hf_task) else "workbench"
+        runs_on = RUNNERS[spec.name].implementation
         lines.append(f"{spec.name:26} {runs_on:13} {', '.join(aliases.get(spec.name, [])):28} {spec.summary}")
     return "\n".join(lines)

@@ -92,11 +92,12 @@ def _is_causal(weights) -> bool:
 
 def _load(ref, trust_remote_code: bool) -> _AttentionModel:
     from core.hf.pipelines.loading import (cached, device_for_pipelines, load_config, quiet_transformers,
-                                        translate_load_errors)
+                                           require_tokenizer_files, translate_load_errors)
 
     def build() -> _AttentionModel:
         quiet_transformers()
         config = load_config(ref, trust_remote_code)
+        require_tokenizer_files(ref)
         from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
 
         from core.hf.classifier import MODEL_TYPE

@@ -173,7 +173,7 @@ def test_question_answering_spans_stay_within_max_answer_len(tiny):
 
     bundle = load_qa(resolve_model(str(tiny["bert-qa"]), ""), False)
     context = "Hello world , my name is Clara and I live in Berkeley ."
-    result = answer(bundle, "Who?", context, max_answer_len=1)
+    result = answer(bundle, "Who?", context, max_answer_len=1, align_to_words=False)
     assert len(bundle.tokenizer(result["answer"], add_special_tokens=False)["input_ids"]) == 1
 
 

@@ -88,3 +88,22 @@ def test_ready_panes_load_no_torch_and_models_list_on_first_console_focus(tmp_pa
     assert out["models_before"] == []
     assert "all-MiniLM-L6-v2" in out["models_after"]  # the packaged model, listed once the console is used
     assert out["after_focus"]["torch"] is False and out["after_focus"]["transformers"] is False
+
+
+def test_the_adapter_hands_back_the_tasks_own_text_and_passes_trust_on(tiny, monkeypatch):
+    from core.hf import pipelines as core_pipelines
+    from tui import pipelines_adapter
+
+    outcome = pipelines_adapter.run("question-answering", str(tiny["bert-qa"]), "Where?",
+                                    {"context": "Paris is in France .", "top_k": 2})
+    assert outcome.text == pipelines_adapter.format_result(outcome.result)
+    assert len(outcome.text.splitlines()) == 2 and "(score " in outcome.text
+    seen = {}
+
+    def fake(*args, **kwargs):
+        seen.update(kwargs)
+        raise core_pipelines.PipelineCancelled()
+
+    monkeypatch.setattr(core_pipelines, "run_pipeline", fake)
+    assert pipelines_adapter.run("text-classification", None, "hi", {}, trust_remote_code=True).cancelled
+    assert seen["trust_remote_code"] is True

@@ -89,7 +89,7 @@ def load_config(ref: ModelRef, trust_remote_code: bool):
 def remote_code_error(ref: ModelRef) -> UserError:
     return UserError(
         f"model {ref.name!r} needs trust_remote_code: it runs Python code shipped with the model",
-        "only if you trust its authors, ask for it explicitly (--trust-remote-code, or the console's trust option)",
+        "only if you trust its authors, ask for it explicitly: twb pipeline --trust-remote-code",
     )
 
 
@@ -97,9 +97,11 @@ class translate_load_errors:
     """Context manager: any exception while loading becomes a UserError naming the model
     (and known-harmless warnings stay off the terminal)."""
 
-    def __init__(self, ref: ModelRef, trust_remote_code: bool = False):
+    def __init__(self, ref: ModelRef, trust_remote_code: bool = False, *, needs: str = "", task: str = ""):
         self.ref = ref
         self.trust = trust_remote_code
+        self.needs = needs  # e.g. "a sequence-to-sequence model (T5, BART, Marian, ...)"
+        self.task = task
 
     def __enter__(self):
         self._warnings = warnings.catch_warnings()
@@ -112,15 +114,20 @@ class translate_load_errors:
         self._warnings.__exit__(None, None, None)
         if exc is None or isinstance(exc, UserError) or not isinstance(exc, Exception):
             return False
-        raise load_error(self.ref, exc) from exc
+        raise load_error(self.ref, exc, self.needs, self.task) from exc
 
 
-def load_error(ref: ModelRef, exc: Exception) -> UserError:
+def load_error(ref: ModelRef, exc: Exception, needs: str = "", task: str = "") -> UserError:
     text = str(exc)
     lowered = text.lower()
     kind = type(exc).__name__
     if "trust_remote_code" in text:
         return remote_code_error(ref)
+    if "unrecognized configuration class" in lowered and needs:
+        # A known architecture without the task's head (a BERT for summarization, a workbench
+        # classifier for feature extraction): not a version problem.
+        return UserError(f"model {ref.name!r} is not {needs}, so it cannot run {task or 'this task'}",
+                         "choose a model made for this task")
     if kind == "RepositoryNotFoundError" or "is not a valid model identifier" in lowered or "404" in text:
         if not ref.is_local and (is_offline() or "offline" in lowered):
             return offline_error(ref.name)
@@ -193,6 +200,20 @@ def _checkpoint_keys(ref: ModelRef) -> set[str]:
     return set()
 
 
+# The files a tokenizer is saved as (fast, BERT/GPT-2 vocabularies, sentencepiece models).
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "vocab.json", "spiece.model",
+                   "sentencepiece.bpe.model", "source.spm", "tokenizer.model")
+
+
+def require_tokenizer_files(ref: ModelRef) -> None:
+    """Refuse a local folder without a tokenizer: transformers would run it on an empty vocabulary."""
+    from pathlib import Path
+
+    if ref.is_local and not any((Path(ref.location) / name).is_file() for name in TOKENIZER_FILES):
+        raise UserError(f"model folder {ref.name!r} has no tokenizer files (tokenizer.json, vocab.txt, ...)",
+                        "save the tokenizer into the folder too (tokenizer.save_pretrained(folder))")
+
+
 @dataclass
 class HeadModel:
     """A tokenizer and a model with a task head, for the tasks the workbench runs itself."""
@@ -202,14 +223,16 @@ class HeadModel:
     notices: tuple[str, ...] = ()  # said on every run (e.g. a randomly initialised head)
 
 
-def load_head_model(ref: ModelRef, trust_remote_code: bool, auto_class: str, head_task: str) -> HeadModel:
+def load_head_model(ref: ModelRef, trust_remote_code: bool, auto_class: str, head_task: str,
+                    needs: str = "") -> HeadModel:
     """Load (once, then from the cache) ``transformers.<auto_class>`` with its tokenizer."""
     def build() -> HeadModel:
         quiet_transformers()
         config = load_config(ref, trust_remote_code)
+        require_tokenizer_files(ref)
         import transformers
 
-        with translate_load_errors(ref, trust_remote_code):
+        with translate_load_errors(ref, trust_remote_code, needs=needs, task=head_task):
             tokenizer = transformers.AutoTokenizer.from_pretrained(ref.location, trust_remote_code=trust_remote_code)
             model = getattr(transformers, auto_class).from_pretrained(ref.location, trust_remote_code=trust_remote_code)
         model.to(device_for_pipelines()).eval()

@@ -58,6 +58,9 @@ def resolve_model(model: str | None, default: str) -> ModelRef:
         return ModelRef(str(path), os.path.abspath(path), True)
     if text.startswith((".", "/", "~")) or text.count("/") > 1:
         raise UserError(f"model folder {text!r} does not exist", "check the path, or give a Hugging Face model id")
+    listed = _listed_folder(text)
+    if listed is not None:  # a name `twb pipeline --list-models` shows (all-MiniLM-L6-v2, an export)
+        return ModelRef(text, listed, True)
     from huggingface_hub.utils import HFValidationError, validate_repo_id
 
     try:
@@ -192,9 +195,30 @@ def _folders_under(root: Path) -> list[Path]:
 DEFAULT_SEARCH_DIRS = ("models", "exports")
 
 
+def _listed_folder(name: str) -> str | None:
+    """The folder of the listed local model called name (not a cached hub model: those resolve by id)."""
+    for m in _folder_models(()):
+        if m.name == name:
+            return os.path.abspath(m.path)
+    return None
+
+
 def list_local_models(search_dirs: list[str | Path] = ()) -> list[LocalModel]:
     """Every model the console can load without a network, each listed once: the packaged
     MiniLM, exported models, folders under search_dirs (and ./models, ./exports), the HF cache."""
+    models = [*_folder_models(search_dirs), *_cached_models()]
+    seen: set[str] = set()
+    unique = []
+    for m in models:
+        key = str(Path(m.path).resolve())
+        if key not in seen:
+            seen.add(key)
+            unique.append(m)
+    return unique
+
+
+def _folder_models(search_dirs) -> list[LocalModel]:
+    """The packaged MiniLM, exported models, folders under search_dirs, ./models and ./exports."""
     search_dirs = [*search_dirs, *(d for d in DEFAULT_SEARCH_DIRS if Path(d).is_dir())]
     models: list[LocalModel] = []
     minilm = minilm_folder()
@@ -212,12 +236,4 @@ def list_local_models(search_dirs: list[str | Path] = ()) -> list[LocalModel]:
             described = _describe(folder)
             if described:
                 models.append(LocalModel(folder.name, str(folder), "folder", *described))
-    models.extend(_cached_models())
-    seen: set[str] = set()
-    unique = []
-    for m in models:
-        key = str(Path(m.path).resolve())
-        if key not in seen:
-            seen.add(key)
-            unique.append(m)
-    return unique
+    return models
