@@ -157,7 +157,7 @@ def _write_error(final: Path, exc: OSError) -> UserError:
     hint = "free some disk space" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "check the folder's permissions"
     kept = "; the previous checkpoint is kept" if final.exists() else ""
     return UserError(f"cannot write checkpoint {str(final)!r}: {reason}{kept}",
-                     f"{hint}, then resume the run with --resume")
+                     f"{hint}, then resume the run from its last checkpoint")
 
 
 def _fsync_folder(folder: Path) -> None:
