@@ -157,7 +157,7 @@ def _write_error(final: Path, exc: OSError) -> UserError:
     hint = "free some disk space" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "check the folder's permissions"
     kept = "; the previous checkpoint is kept" if final.exists() else ""
     return UserError(f"cannot write checkpoint {str(final)!r}: {reason}{kept}",
-                     f"{hint}, then resume the run with --resume")
+                     f"{hint}, then resume the run from its last checkpoint")
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -241,13 +241,26 @@ def load_weights(folder: str | os.PathLike, device: str | torch.device = "cpu") 
 
 
 def check_weights(folder: str | os.PathLike) -> None:
-    """Read only the weights file's header (it checks the file is whole) without loading tensors."""
-    file = resolve_checkpoint(folder) / WEIGHTS_FILE
+    """Read only the weights file's header (it checks the file is whole) and compare its tensors'
+    names and shapes with the model the checkpoint's config describes, built on the meta device
+    (no memory, no random numbers drawn)."""
+    from core.model import TransformerClassifier
+
+    path = resolve_checkpoint(folder)
+    file = path / WEIGHTS_FILE
     try:
-        with safe_open(str(file), framework="pt"):
-            pass
+        with safe_open(str(file), framework="pt") as f:
+            shapes = {name: tuple(f.get_slice(name).get_shape()) for name in f.keys()}
     except Exception as exc:
         raise UserError(f"cannot read {file}: {_first_line(exc)}", _DAMAGED) from None
+    state = read_state(path)
+    vocab_size = shapes["embedding.weight"][0] if len(shapes.get("embedding.weight", ())) == 2 else None
+    with torch.device("meta"):
+        model = TransformerClassifier(from_dict(state["config"]).model, len(state["label_names"]), vocab_size=vocab_size)
+    expected = {name: tuple(t.shape) for name, t in model.state_dict().items()}
+    if shapes != expected:
+        wrong = sorted(set(shapes) ^ set(expected)) or sorted(n for n in shapes if shapes[n] != expected[n])
+        raise UserError(f"the weights in {file} do not fit the checkpoint's model (tensor {wrong[0]!r})", _DAMAGED)
 
 
 def load_optimizer_state(folder: str | os.PathLike, device: torch.device) -> dict[str, Any] | None:

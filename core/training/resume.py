@@ -12,7 +12,7 @@ import torch
 from core.config import RunConfig, from_dict
 from core.errors import UserError
 from core.training.checkpoint import (
-    OPTIMIZER_FILE, check_weights, load_optimizer_state, read_state, resolve_checkpoint,
+    OPTIMIZER_FILE, WEIGHTS_FILE, check_weights, load_optimizer_state, load_weights, read_state, resolve_checkpoint,
 )
 
 
@@ -46,6 +46,17 @@ def read_resume_state(folder: str | os.PathLike, config: RunConfig, fresh_optimi
         raise UserError(f"{path} stopped inside an epoch with train.batch_size {saved.train.batch_size}",
                         "resume it with the same batch size")
     return path, state
+
+
+def restore_weights(model: torch.nn.Module, folder: Path, device: torch.device) -> None:
+    """Load the checkpoint's weights into ``model``; UserError when they do not fit it."""
+    weights = load_weights(folder, device)
+    try:
+        model.load_state_dict(weights)
+    except (RuntimeError, KeyError) as exc:  # missing, unexpected or wrongly shaped tensors
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"the weights in {folder / WEIGHTS_FILE} do not fit the model ({first})",
+                        "resume from a checkpoint of this run") from None
 
 
 def restore_optimizer(optimizer: torch.optim.Optimizer, folder: Path, device: torch.device) -> bool:

@@ -28,14 +28,14 @@ import torch
 
 from core import events as ev
 from core.training.checkpoint import (
-    ClassifierSnapshot, capture_rng_state, load_weights, restore_rng_state, save_checkpoint,
+    ClassifierSnapshot, capture_rng_state, restore_rng_state, save_checkpoint,
 )
 from core.config import ConfigError, RunConfig, check, to_dict
 from core.data.prepare import PreparedData
 from core.training.devices import configure_threads, describe_device, memory_bytes, release_cuda_memory, resolve_device
 from core.errors import UserError
 from core.training.metrics import classification_report
-from core.training.resume import encode_with_checkpoint_encoder, read_resume_state, restore_optimizer
+from core.training.resume import encode_with_checkpoint_encoder, read_resume_state, restore_optimizer, restore_weights
 from core.training.run_folder import check_run_folder
 from core.training.schedule import lr_at
 from core.training.loop import (
@@ -205,7 +205,7 @@ class Trainer:
 
         progress, fresh_optimizer = Progress(), False
         if resume_state is not None:
-            model.load_state_dict(load_weights(self.resume_from, device))
+            restore_weights(model, self.resume_from, device)
             fresh_optimizer = not restore_optimizer(optimizer, self.resume_from, device)
             progress = Progress.from_state(resume_state)
             restore_rng_state(resume_state["rng"])

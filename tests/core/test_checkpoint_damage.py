@@ -5,6 +5,7 @@ import shutil
 
 import pytest
 import torch
+from safetensors.torch import save_file
 
 from core import events as ev
 from core.cli import main
@@ -64,6 +65,7 @@ DAMAGE = {
     "state-bad-rng": ("state.json", lambda f: edit_state(f, bad_rng)),
     "state-epoch-a-word": ("state.json", lambda f: edit_state(f, lambda s: {**s, "epoch": "one"})),
     "weights-truncated": ("model.safetensors", lambda f: truncate(f / "model.safetensors")),
+    "weights-foreign": ("model.safetensors", lambda f: save_file({"x": torch.zeros(3)}, str(f / "model.safetensors"))),
     "optimizer-truncated": ("optimizer.pt", lambda f: truncate(f / "optimizer.pt")),
     "optimizer-foreign": ("optimizer.pt", lambda f: torch.save({"optimizer": ev.RunStarted}, f / "optimizer.pt")),
 }
