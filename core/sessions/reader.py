@@ -221,7 +221,7 @@ class SessionLog:
             return
         try:
             self._derive(index, rtype, record, offset)
-        except (TypeError, ValueError, AttributeError, KeyError) as exc:
+        except (TypeError, ValueError, AttributeError, KeyError, OverflowError) as exc:
             self.raw_index.append(index)
             self.problems.append(Problem("malformed", f"line {line} is a {rtype} record with bad fields ({exc}): shown raw",
                                          line, offset))
