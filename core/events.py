@@ -29,6 +29,7 @@ class RunStarted:
     num_parameters: int
     start_epoch: int = 0  # > 0 when resumed
     data_summary: dict[str, Any] = field(default_factory=dict)  # source, paths, columns, tokenizer, lengths
+    fresh_optimizer: bool = False  # resumed without the checkpoint's optimizer state (--fresh-optimizer)
 
 
 @dataclass(frozen=True)
@@ -89,15 +90,24 @@ class ClassReportComputed:
     confusion: list[list[int]]  # confusion[true][predicted]
     epoch: int = 0
 
-    def table(self) -> str:
-        """Per-class report and confusion matrix as plain text (the headless printer's and the TUI's)."""
-        width = max(9, *(len(n) for n in self.label_names)) + 2
+    def table(self, max_classes: int | None = None) -> str:
+        """Per-class report and confusion matrix as plain text (the headless printer's and the TUI's).
+
+        With more than ``max_classes`` classes, only the first ``max_classes`` rows and no confusion
+        matrix (it grows with the square of the classes: 10,000 classes are hundreds of megabytes)."""
+        shown = self.label_names if max_classes is None else self.label_names[:max_classes]
+        width = max([9, *(len(n) for n in shown)]) + 2
         lines = [f"{'class':<{width}}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}"]
-        for i, name in enumerate(self.label_names):
+        for i, name in enumerate(shown):
             lines.append(
                 f"{name:<{width}}{self.precision[i]:>10.4f}{self.recall[i]:>10.4f}{self.f1[i]:>10.4f}{self.support[i]:>10d}"
             )
+        left_out = len(self.label_names) - len(shown)
+        if left_out:
+            lines.append(f"... {left_out:,} more classes not shown; confusion matrix left out")
         lines.append(f"{'accuracy':<{width}}{'':>20}{self.accuracy:>10.4f}{sum(self.support):>10d}")
+        if left_out:
+            return "\n".join(lines)
         lines.append("")
         lines.append("confusion (rows: true, columns: predicted)")
         cell = max(7, *(len(n) + 1 for n in self.label_names), *(len(str(v)) + 1 for row in self.confusion for v in row))

@@ -5,6 +5,7 @@
 - ``SessionLog`` (reader.py): open a log as an index plus small derived state, read lazily;
   records.py checks each record, curves.py keeps the chart points.
 - ``ReplayCursor`` (cursor.py): the state of a session as of a record, for the replay view.
+- run_target.py: which session and checkpoint folder a training run writes to (CLI and workbench).
 - listing.py (`twb sessions`), export.py (CSV), names.py (folders), schema.py (the format).
 """
 import importlib

@@ -20,6 +20,7 @@ from typing import Any
 
 from core.errors import UserError
 from core.sessions import names, schema
+from core.version import twb_version
 
 try:  # POSIX; on other systems sessions work without the liveness lock.
     import fcntl
@@ -28,14 +29,6 @@ except ImportError:  # pragma: no cover
 
 _SEQ = re.compile(rb'^\{"seq":(\d+),')
 _TAIL_CHUNK = 1 << 16
-
-
-def twb_version() -> str:
-    try:
-        from importlib.metadata import version
-        return version("transformer-workbench")
-    except Exception:  # not installed (running from a checkout)
-        return "0.1.0"
 
 
 def _plain(value: Any) -> Any:
