@@ -30,6 +30,8 @@ def _number(value: Any, default: float = nan) -> float:
 def _integer(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{value!r} is not an integer")
+    if not -2**63 <= value < 2**63:  # checked here: a failed array append would misalign the columns
+        raise OverflowError(f"{value} does not fit 64 bits")
     return value
 
 

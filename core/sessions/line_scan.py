@@ -17,10 +17,11 @@ import numpy as np
 # One match per line: the writer's fixed prefix when present, then (for logged steps, in the
 # order the writer emits core.events.StepLogged) the curve fields, then the rest of the line.
 # No "^": each match ends after a "\n", so findall's next match starts at the next line.
+# Integers of at most 18 digits fit int64; a longer one is not matched (the careful path reports it).
 _NUMBER = rb'(?:-?[0-9][0-9.eE+-]{0,31})'  # a JSON number; anything else sends the line to the careful path
 LINE = re.compile(
-    rb'(?:\{"seq":(\d+),"ts":(-?[0-9.eE+-]{1,32}),"type":"([A-Za-z0-9_.-]{1,64})"'
-    rb'(?:,"epoch":(\d+),"step":(\d+),"total_steps":\d+,"epoch_progress":' + _NUMBER + rb',"loss":(' + _NUMBER + rb'),'
+    rb'(?:\{"seq":(\d{1,18}),"ts":(-?[0-9.eE+-]{1,32}),"type":"([A-Za-z0-9_.-]{1,64})"'
+    rb'(?:,"epoch":(\d{1,18}),"step":(\d{1,18}),"total_steps":\d+,"epoch_progress":' + _NUMBER + rb',"loss":(' + _NUMBER + rb'),'
     rb'"lr":(' + _NUMBER + rb'),"samples_per_s":' + _NUMBER + rb',"tokens_per_s":(' + _NUMBER + rb'),)?)?[^\n]*\n')
 UNKNOWN = 255  # the code of a line whose type the scan does not know: parse it to know
 

@@ -84,7 +84,10 @@ def format_table(summaries: list[SessionSummary]) -> str:
 
 def _started(log: SessionLog) -> str:
     if len(log) and math.isfinite(log.ts[0]):
-        return datetime.fromtimestamp(log.ts[0]).strftime("%Y-%m-%d %H:%M")
+        try:
+            return datetime.fromtimestamp(log.ts[0]).strftime("%Y-%m-%d %H:%M")
+        except (OverflowError, ValueError, OSError):  # a time no clock gives: the folder's stamp
+            pass
     return _stamp_of(log.folder.name)
 
 

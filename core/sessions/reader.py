@@ -1,14 +1,15 @@
 """Opening a session log: an index of byte offsets, small derived state, records read lazily.
 
 Opening never json-parses the bulky records (attention matrices, console results): each line is
-matched against the fixed ``{"seq":N,"ts":T,"type":"X"`` prefix the writer emits, and only the
-small records that feed the curves, the epoch markers and the status are parsed. Memory is the
-index (a few bytes a record) plus curves, not the file. Only JSON is ever read: opening a
-session never runs code.
+matched against the fixed ``{"seq":N,"ts":T,"type":"X"`` prefix the writer emits (line_scan.py),
+and only the small records that feed the curves (curves.py), the epoch markers and the status
+are parsed. Memory is the index (a few bytes a record) plus curves, not the file. Only JSON is
+ever read: opening a session never runs code.
 
 Damage is reported, never skipped silently: ``SessionLog.problems`` lists each torn tail (with
-its byte offset), malformed line (with its line number), unknown record type, and repaired
-tear; an empty file, a missing header or a newer schema raise ``SessionError``.
+its byte offset), malformed line or record with wrongly typed fields (with its line number,
+records.py), unknown record type, and repaired tear; an empty file, a missing header or a newer
+schema raise ``SessionError``.
 """
 from __future__ import annotations
 
@@ -221,7 +222,7 @@ class SessionLog:
             return
         try:
             self._derive(index, rtype, record, offset)
-        except (TypeError, ValueError, AttributeError, KeyError) as exc:
+        except (TypeError, ValueError, AttributeError, KeyError, OverflowError) as exc:
             self.raw_index.append(index)
             self.problems.append(Problem("malformed", f"line {line} is a {rtype} record with bad fields ({exc}): shown raw",
                                          line, offset))

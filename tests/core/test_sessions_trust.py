@@ -207,3 +207,39 @@ def test_recorded_events_keep_the_field_order_the_reader_indexes_by():
     assert (int(seq), float(ts), rtype) == (7, 12.5, b"StepLogged")
     assert (int(epoch), int(n), float(loss), float(lr), float(tokens)) == (
         event.epoch, event.step, event.loss, event.lr, event.tokens_per_s)
+
+
+HEADER = b'"type":"header","format":"twb-session","schema":1,"name":"hostile"}\n'
+HOSTILE = {  # where the line goes (0: it replaces the header) and the line
+    "a time no clock can show": (0, b'{"seq":0,"ts":1e300,' + HEADER),
+    "a year out of range": (0, b'{"seq":0,"ts":99999999999999,' + HEADER),
+    "a header name that is not text": (0, b'{"seq":0,"ts":1.0,"type":"header","format":"twb-session","schema":1,"name":5}\n'),
+    "a seq beyond 64 bits": (3, b'{"seq":99999999999999999999999999,"ts":1.0,"type":"action","action":"note","detail":{}}\n'),
+    "a step beyond 64 bits": (3, b'{"seq":3,"ts":1.0,"type":"StepLogged","epoch":1,"step":99999999999999999999999999,'
+                                 b'"total_steps":1,"epoch_progress":1,"loss":1,"lr":1,"samples_per_s":1,"tokens_per_s":1,'
+                                 b'"elapsed_s":1,"eta_s":1}\n'),
+    "an epoch beyond 64 bits": (3, b'{"seq":3,"ts":1.0,"type":"EpochCompleted","epoch":99999999999999999999999999,'
+                                   b'"total_epochs":1,"train_loss":1,"val_loss":1,"val_accuracy":1,"elapsed_s":1}\n'),
+    "bytes that are not UTF-8": (3, b'{"seq":3,"ts":1.0,"type":"action","action":"\xff\xfe","detail":{}}\n'),
+}
+
+
+@pytest.mark.parametrize("case", HOSTILE)
+def test_hostile_values_are_reported_or_shown_never_a_traceback(tmp_path, case):
+    at, line = HOSTILE[case]
+    rec = write_synthetic_session(tmp_path, "hostile", epochs=1, steps_per_epoch=2)
+    path = rec.folder / names.LOG_NAME
+    lines = path.read_bytes().splitlines(keepends=True)
+    if at == 0:
+        lines[0] = line
+    else:
+        lines.insert(at, line)
+    path.write_bytes(b"".join(lines))
+    (summary,) = list_sessions(tmp_path)
+    assert summary.status == "finished" and isinstance(summary.name, str)
+    format_table([summary])
+    log = SessionLog.open(rec.folder)
+    cursor = ReplayCursor(log)
+    cursor.recent(), cursor.describe()
+    assert len(log.curves.index) == len(log.curves.step) == len(log.curves.loss)
+    csv_rows(log)
