@@ -6,11 +6,37 @@ and a calm chart is easier to read than a flickering one.
 """
 from __future__ import annotations
 
+import math
+
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual_plotext import PlotextPlot
 
 REDRAW_INTERVAL = 2.0  # seconds
+COLORS = {"train (steps)": "blue+", "train": "green+", "val": "orange+"}
+
+
+def finite_runs(xs: list[float], ys: list[float]) -> list[tuple[list[float], list[float]]]:
+    """The stretches of a series between non-finite values (NaN, inf): drawn apart, so a NaN
+    shows as a gap in the line (plotext itself fails on a series that is only NaN)."""
+    runs: list[tuple[list[float], list[float]]] = []
+    current: tuple[list[float], list[float]] = ([], [])
+    for x, y in zip(xs, ys):
+        if y is not None and math.isfinite(y):
+            current[0].append(x)
+            current[1].append(y)
+        elif current[0]:
+            runs.append(current)
+            current = ([], [])
+    if current[0]:
+        runs.append(current)
+    return runs
+
+
+def plot_series(plt, xs: list[float], ys: list[float], label: str, marker: str) -> None:
+    for i, (run_x, run_y) in enumerate(finite_runs(xs, ys)):
+        # One legend entry and one colour for all stretches of the series.
+        plt.plot(run_x, run_y, label=label if i == 0 else None, marker=marker, color=COLORS.get(label))
 
 
 class Curves(Vertical):
@@ -79,10 +105,10 @@ class Curves(Vertical):
         plt.clear_figure()
         plt.title("loss")
         if self.step_x:
-            plt.plot(self.step_x, self.step_loss, label="train (steps)", marker="dot")
+            plot_series(plt, self.step_x, self.step_loss, "train (steps)", "dot")
         if self.epochs:
-            plt.plot(self.epochs, self.train_loss, label="train", marker="hd")
-            plt.plot(self.epochs, self.val_loss, label="val", marker="hd")
+            plot_series(plt, self.epochs, self.train_loss, "train", "hd")
+            plot_series(plt, self.epochs, self.val_loss, "val", "hd")
         loss.refresh()
 
         acc = self.query_one("#acc-plot", PlotextPlot)
@@ -92,8 +118,8 @@ class Curves(Vertical):
         plt.title("accuracy")
         if self.epochs:
             if len(self.train_acc) == len(self.epochs):
-                plt.plot(self.epochs, self.train_acc, label="train", marker="hd")
-            plt.plot(self.epochs, self.val_acc, label="val", marker="hd")
+                plot_series(plt, self.epochs, self.train_acc, "train", "hd")
+            plot_series(plt, self.epochs, self.val_acc, "val", "hd")
             plt.ylim(0, 1)
         acc.refresh()
         self.redraws += 1
