@@ -88,12 +88,12 @@ async def test_interrupt_signal_saves_and_exits(holding_factory):
         await app.panes_ready.wait()
         await pilot.press("f6")
         assert await asyncio.to_thread(wait_started)
-        app._on_signal()  # what SIGTERM/SIGHUP call
+        app._on_signal(143)  # what SIGTERM calls (tui.signals; SIGHUP: 129)
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert last_trainer().interrupted
         assert app.log_pane.last_checkpoint == "/tmp/run/interrupt"
-    assert app.return_code == 0
+    assert app.return_code == 143
 
 
 async def test_recorded_events_replay_into_the_same_panes():
