@@ -38,3 +38,28 @@ def test_a_nan_in_the_middle_of_a_curve_splits_it():
     nan = float("nan")
     assert finite_runs([1, 2, 3, 4], [0.5, nan, 0.4, 0.3]) == [([1], [0.5]), ([3, 4], [0.4, 0.3])]
     assert finite_runs([1, 2], [nan, nan]) == []
+
+
+async def test_a_new_run_clears_the_previous_runs_bars_report_and_log():
+    def failing_factory(config, on_event, out_dir=None, resume_from=None):
+        class Failing:
+            def run(self):
+                on_event(ev.TrainingFailed("cannot read data.train_path: train.tsv", "give a readable file"))
+
+            def cancel(self):
+                pass
+        return Failing()
+
+    app = create_app(PRESETS["nano"], trainer_factory=failing_factory, install_signal_handlers=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.panes_ready.wait()
+        app.feed_all(scripted_run(PRESETS["nano"]))
+        await pilot.pause()
+        assert app.log_pane.report and app.query_one("#run-bar").fraction == 1.0
+        await pilot.press("f6")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        log = app.log_pane
+        assert log.state == "failed"
+        assert log.report == "" and not any(line.startswith("Epoch ") for line in log.lines)
+        assert app.query_one("#run-bar").fraction == 0.0 and app.query_one(Curves).epochs == []

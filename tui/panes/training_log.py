@@ -57,6 +57,19 @@ class TrainingLogPane(Vertical):
     def _memory_label(self) -> str:
         return "GPU memory" if self.device.startswith("cuda") else "memory (RSS)"
 
+    def reset(self) -> None:
+        """A new run starts: nothing of the previous one stays on screen (bars, report, log)."""
+        self.state = "idle"
+        self.report = ""
+        self._latest_step = None
+        self.lines.clear()
+        self.query_one("#train-log", RichLog).clear()
+        self.query_one("#epoch-bar", Meter).set(0, 1, "epoch")
+        self.query_one("#run-bar", Meter).set(0, 1)
+        self.query_one("#train-stats", TextLine).set("")
+        self._status("starting ...")
+        self.query_one(Curves).clear()
+
     # --- events --------------------------------------------------------------------------
 
     def apply_event(self, event: Event) -> None:
