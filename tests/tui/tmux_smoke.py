@@ -164,15 +164,19 @@ def run_smoke(captures: Path | None = None) -> list[str]:
         load_config(tmux, short)
         checked.append("config loaded from TOML with ctrl+o")
         tmux.keys("F6")
-        screen = tmux.wait_for("Epoch 2/2, Train Loss", "Training finished")
+        screen = tmux.wait_for("Training finished")
+        press_until(tmux, "Home", "accuracy")  # the epoch table, at the top of the log
+        screen = tmux.wait_for("Epoch 2/2")
         assert "confusion" in screen or "precision" in screen or "Saved" in screen, screen
         checked.append("F6 trained nano: epoch lines and finish line on screen")
 
         press_until(tmux, "F4", "sentence to inspect")
         type_into_focused(tmux, "the movie was good", shown="the movie was good")
         tmux.keys("Enter")
-        tmux.wait_for("layer 1/1", "head 1/2")
-        tmux.keys("m")  # the heatmap has focus once the view is shown
+        tmux.wait_for("layer 1/1", "head 1/2", "attends most to", "shade:")
+        tmux.keys("Tab")  # from the sentence straight into the heatmap
+        time.sleep(0.3)
+        tmux.keys("m")
         tmux.wait_for("mean of 2 heads")
         checked.append("F4 attention for a typed sentence; m switched to the mean of heads")
 

@@ -23,6 +23,7 @@ from core.errors import UserError
 from core.events import Event
 from tui import pipelines_adapter as pipelines
 from tui.widgets.history_input import HistoryInput
+from tui.widgets.wrapping_log import WrappingLog
 
 
 class ConsolePane(Vertical):
@@ -61,7 +62,7 @@ class ConsolePane(Vertical):
             yield Select([], prompt="task", id="console-task", compact=True)
             yield Input(placeholder="model: empty = the task's default; or a local folder", id="console-model", compact=True)
         yield Horizontal(id="console-params")
-        yield RichLog(id="console-history", wrap=True, markup=False, highlight=False, max_lines=1000)
+        yield WrappingLog(id="console-history", markup=False, highlight=False, max_lines=1000)
         with Horizontal(classes="input-row"):
             yield Label("Prompt", id="console-label")
             yield HistoryInput(placeholder="type and press Enter (up/down: history)", id="console-prompt", compact=True)
