@@ -94,6 +94,10 @@ class ConsolePane(Vertical):
         self._models_requested = True
         self._list_models()
 
+    def note_export(self, path: str) -> None:
+        """List a model the workbench just exported (F9), where the user reads the console."""
+        self._write(f"exported model: {path} (text-classification; the model field suggests it as you type)")
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="console-models")
     def _list_models(self) -> None:
         self.post_message(self.ModelsLoaded(pipelines.local_models()))
