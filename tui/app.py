@@ -26,7 +26,7 @@ from tui.exporting import ExportAction, RunCheckpoints
 from tui.session_recording import RecordsSessions, WorkbenchSessions
 from tui.signals import SignalExit
 from tui.terminal import safe_driver_class
-from tui.training import default_trainer_factory
+from tui.training import checkpoint_config, default_trainer_factory
 from tui.panes.hyperparams import HyperparamsPane
 from tui.screens.dialogs import ConfirmScreen, PromptScreen
 from tui.screens.help import HelpScreen
@@ -245,12 +245,12 @@ class WorkbenchApp(ExportAction, RecordsSessions, App):
             self.notify("Training is already running; F7 cancels it.", severity="warning")
             return
         form = self.form
-        if form.errors:
+        if form.errors and resume_from is None:  # a resumed run uses its checkpoint's settings
             self.notify(f"Fix {', '.join(form.errors)} first.", title="Cannot start", severity="error")
             return
         self._cancel_requested = False
         if self.log_pane is not None:
-            self.log_pane.reset()
+            self.log_pane.reset(resume_from)
         self._set_cursor_blink(False)
         self.training_worker = self._train(form.config, resume_from)
         self.refresh_bindings()
@@ -259,6 +259,8 @@ class WorkbenchApp(ExportAction, RecordsSessions, App):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="training")
     def _train(self, config: RunConfig, resume_from: str | None) -> None:
+        if resume_from is not None:
+            config = checkpoint_config(resume_from, config)  # the form shows it when the run starts
         out_dir = self.sessions.open_run(config, resume_from, self.out_dir)  # the session's checkpoints/
         on_event = fan_out(self.event_consumer, self.sessions.on_event, event_poster(self))
         try:

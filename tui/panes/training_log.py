@@ -92,10 +92,11 @@ class TrainingLogPane(Vertical):
     def _memory_label(self) -> str:
         return "GPU memory" if self.device.startswith("cuda") else "memory (RSS)"
 
-    def reset(self) -> None:
+    def reset(self, resume_from: str | None = None) -> None:
         """A new run starts: nothing of the previous one stays on screen (bars, report, log)."""
         self.state = "idle"
         self.report = ""
+        self.last_checkpoint = resume_from  # F8 offers this run's checkpoint, never an earlier run's
         self._latest_step = None
         self.lines.clear()
         self.query_one("#train-log", WrappingLog).clear()
