@@ -29,11 +29,11 @@ def checkpoint_config(resume_from: str, fallback: RunConfig) -> RunConfig:
     shows now (the trainer refuses other model settings). ``fallback`` when the checkpoint
     cannot be read; the trainer then reports why, in the training log."""
     from core.errors import UserError
-    from core.training.checkpoint import read_config  # torch loads here, in the worker thread
 
     try:
+        from core.training.checkpoint import read_config  # torch loads here, in the worker thread
         return read_config(resume_from)
-    except (UserError, KeyError, TypeError, ValueError):
+    except (ImportError, UserError, KeyError, TypeError, ValueError):
         return fallback
 
 
