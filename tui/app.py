@@ -8,7 +8,6 @@ runs the global actions. torch is imported only inside workers.
 from __future__ import annotations
 
 import asyncio
-import signal
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -25,7 +24,9 @@ from core.events import TERMINAL_EVENTS, Event, RunStarted, fan_out
 from tui.bridge import EngineEvent, StepProgress, event_poster
 from tui.exporting import ExportAction, RunCheckpoints
 from tui.session_recording import RecordsSessions, WorkbenchSessions
-from tui.training import default_trainer_factory
+from tui.signals import SignalExit
+from tui.terminal import safe_driver_class
+from tui.training import checkpoint_config, default_trainer_factory
 from tui.panes.hyperparams import HyperparamsPane
 from tui.screens.dialogs import ConfirmScreen, PromptScreen
 from tui.screens.help import HelpScreen
@@ -244,10 +245,12 @@ class WorkbenchApp(ExportAction, RecordsSessions, App):
             self.notify("Training is already running; F7 cancels it.", severity="warning")
             return
         form = self.form
-        if form.errors:
+        if form.errors and resume_from is None:  # a resumed run uses its checkpoint's settings
             self.notify(f"Fix {', '.join(form.errors)} first.", title="Cannot start", severity="error")
             return
         self._cancel_requested = False
+        if self.log_pane is not None:
+            self.log_pane.reset(resume_from)
         self._set_cursor_blink(False)
         self.training_worker = self._train(form.config, resume_from)
         self.refresh_bindings()
@@ -256,6 +259,8 @@ class WorkbenchApp(ExportAction, RecordsSessions, App):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="training")
     def _train(self, config: RunConfig, resume_from: str | None) -> None:
+        if resume_from is not None:
+            config = checkpoint_config(resume_from, config)  # the form shows it when the run starts
         out_dir = self.sessions.open_run(config, resume_from, self.out_dir)  # the session's checkpoints/
         on_event = fan_out(self.event_consumer, self.sessions.on_event, event_poster(self))
         try:
@@ -343,21 +348,21 @@ class WorkbenchApp(ExportAction, RecordsSessions, App):
                          answered)
 
     def _install_signal_handlers(self) -> None:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGHUP):
-            try:
-                loop.add_signal_handler(sig, self._on_signal)
-            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread / platform
-                pass
+        self.signal_exit = SignalExit(lambda: self._driver, self._on_signal, watchdog_s=QUIT_TIMEOUT_S + 15)
+        self.signal_exit.install(asyncio.get_running_loop())
 
-    def _on_signal(self) -> None:
+    def get_driver_class(self):
+        # Textual's driver, made to drop output once the terminal is gone (tui.terminal).
+        return safe_driver_class(super().get_driver_class())
+
+    def _on_signal(self, code: int) -> None:
         # SSH dropped or the process was asked to stop: keep the run resumable, then leave.
-        self.run_worker(self._interrupt_and_exit(), exclusive=True, group="shutdown")
+        self.run_worker(self._interrupt_and_exit(code), exclusive=True, group="shutdown")
 
-    async def _interrupt_and_exit(self) -> None:
+    async def _interrupt_and_exit(self, code: int) -> None:
         await self.stop_training(interrupt=True)
         self.sessions.close_all(interrupted=True)
-        self.exit(return_code=0)
+        self.exit(return_code=code)
 
     # --- config files ---------------------------------------------------------------------
 

@@ -27,7 +27,9 @@ def open_workbench() -> int:
 
     app = create_app()
     app.run()
-    return int(app.return_code or 0)
+    # After SIGHUP/SIGTERM the exit code is the signal's (129/143), whatever else ended the app.
+    signalled = getattr(getattr(app, "signal_exit", None), "code", None)
+    return signalled if signalled is not None else int(app.return_code or 0)
 
 
 if __name__ == "__main__":

@@ -94,3 +94,4 @@ class ExportAction:
                     title="Exported")
         if self.console_pane is not None:
             self.console_pane.load_models()
+            self.console_pane.note_export(str(out))

@@ -24,6 +24,19 @@ def leave_a_core_for_the_ui() -> None:
     torch.set_num_threads(max(1, min(torch.get_num_threads(), available_cores() - 1)))
 
 
+def checkpoint_config(resume_from: str, fallback: RunConfig) -> RunConfig:
+    """The settings a checkpoint was trained with: a resumed run keeps them, whatever the form
+    shows now (the trainer refuses other model settings). ``fallback`` when the checkpoint
+    cannot be read; the trainer then reports why, in the training log."""
+    from core.errors import UserError
+
+    try:
+        from core.training.checkpoint import read_config  # torch loads here, in the worker thread
+        return read_config(resume_from)
+    except (ImportError, UserError, KeyError, TypeError, ValueError):
+        return fallback
+
+
 def default_trainer_factory(config: RunConfig, on_event, out_dir=None, resume_from=None):
     """The engine's Trainer, writing checkpoints where `twb train` would (a new runs/<date-time>)."""
     from core.training.checkpoint import resolve_checkpoint  # torch loads here, in the worker thread

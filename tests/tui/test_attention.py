@@ -50,14 +50,18 @@ async def test_typed_sentence_shows_the_models_attention_and_keys_switch_layer_a
         assert view is not None and view.tokens == ["a", "good", "movie"]  # no padding, ever
         assert "layer 1/1 · head 1/2" in readout(app) and "predicts" in readout(app)
         heat = app.query_one(AttentionHeatmap)
-        assert app.focused is heat  # Enter shows the view and hands the keys to the heatmap
+        assert app.focused is app.query_one("#attn-text")  # Enter leaves the focus where the user types
+        assert "attends most to: " in readout(app)  # at 80 columns too, where the side list is hidden
+        assert "shade: " in str(app.query_one("#attn-legend").render())
+        await pilot.press("tab")
+        assert app.focused is heat  # Tab goes straight to the heatmap
         await pilot.press("h")
         assert heat.head_index == 1 and "head 2/2" in readout(app)
         await pilot.press("m")
         assert heat.head_index is None and "mean of 2 heads" in readout(app)
         await pilot.press("down", "right")
         value = float(view.weights[0].mean(axis=0)[1, 1])
-        assert f"'good' -> 'good': {value:.3f}" in readout(app)
+        assert f"good -> good: {value:.3f}" in readout(app)
         top = str(app.query_one("#attn-top").render())
         assert top.count("->") == 3  # one line per query token
 
@@ -105,4 +109,22 @@ async def test_causal_view_leaves_future_cells_blank():
         assert cells[0:2] in SHADES and cells[3:5] == "  " and cells[6:8] == "  "
         heat.focus()
         await pilot.press("right")
-        assert "cannot attend to the later 'cat'" in readout(app)
+        assert "cannot attend to the later cat" in readout(app)
+
+
+async def test_special_and_blank_tokens_are_named_and_the_shade_scale_explained():
+    app = create_app(install_signal_handlers=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.panes_ready.wait()
+        await pilot.press("f4")
+        app.attention_pane.show_view(make_view(["[CLS]", "", " ", "cat"]))
+        heat = app.query_one(AttentionHeatmap)
+        heat.focus()
+        await pilot.pause()
+        shown = readout(app)
+        assert "''" not in shown and "[CLS] attends most to: " in shown
+        labels = [heat.render_line(y).text[:heat._label_width].strip() for y in range(heat._header_height, heat._header_height + 4)]
+        assert labels == ["[CLS]", "∅", "␣", "cat"]
+        legend = str(app.query_one("#attn-legend").render())
+        peak = float(heat._matrix.max())
+        assert all(shade in legend for shade in SHADES) and f"{peak:.2f}" in legend

@@ -60,3 +60,26 @@ async def test_without_pipelines_the_console_says_so(monkeypatch):
         app.query_one("#console-prompt").focus()
         await pilot.press(*"hi", "enter")
         assert "pipelines not available (test)" in app.console_pane.transcript
+
+
+async def test_long_results_wrap_at_80_columns_without_losing_characters(monkeypatch):
+    answer = "a translated sentence that is much longer than one line of an eighty column terminal " * 3
+
+    def fake_run(task, model, prompt, params, cancel=None):
+        return pipelines_adapter.Outcome([{"translation_text": answer.strip()}], (), "m (workbench, 0.1 s)")
+
+    monkeypatch.setattr(pipelines_adapter, "run", fake_run)
+    app = create_app(install_signal_handlers=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.panes_ready.wait()
+        await app.workers.wait_for_complete()
+        await pilot.press("f5")
+        app.query_one("#console-prompt").focus()
+        await pilot.press(*"go", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        history = app.query_one("#console-history")
+        width = history.scrollable_content_region.width
+        shown = history.rendered_lines()
+        assert len(shown) > 3 and all(len(line) <= width for line in shown)
+        assert "".join(answer.split()) in "".join("".join(shown).split())

@@ -44,6 +44,7 @@ async def test_f9_exports_the_trained_model_and_the_console_lists_it(tmp_path, m
         assert (exported / "config.json").is_file() and (exported / "model.safetensors").is_file()
         assert any(str(exported) in n for n in notices(app)), notices(app)
         assert str(exported.resolve()) in app.console_pane.models
+        assert any(str(exported) in line for line in app.console_pane.transcript)  # listed where it is read
 
         # A folder that holds something else is refused with the engine's message, not a traceback.
         (tmp_path / "taken").mkdir()

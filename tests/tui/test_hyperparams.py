@@ -83,3 +83,39 @@ async def test_config_saves_to_and_loads_from_toml(tmp_path):
         await pilot.pause()
         assert app.form.config.train.epochs == 7
         assert app.query_one("#f-train-epochs", Input).value == "7"
+
+
+async def test_data_paths_that_do_not_resolve_are_field_errors_not_a_failure_at_f6(tmp_path, monkeypatch, scripted):
+    monkeypatch.chdir(tmp_path)  # the sst2 preset's paths are relative: not found from here
+    app = create_app(PRESETS["sst2"], trainer_factory=scripted, install_signal_handlers=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.panes_ready.wait()
+        await app.form.built.wait()
+        assert "does not exist" in field_error(app, "data.train_path")
+        assert "does not exist" in field_error(app, "data.val_path")
+        assert "ready" not in str(app.query_one("#form-status", Static).render())
+        await pilot.press("f6")
+        await app.workers.wait_for_complete()
+        assert app.training_worker is None and not scripted.instances
+        (tmp_path / "train.tsv").write_text("sentence\tlabel\ngood\t1\nbad\t0\n")
+        await type_into(pilot, "#f-data-train_path", "train.tsv")
+        await type_into(pilot, "#f-data-val_path", "train.tsv")
+        assert field_error(app, "data.train_path") == "" and not app.form.errors
+
+
+async def test_the_help_line_is_read_whole_at_80_columns():
+    from textual.geometry import Region
+
+    app = create_app(install_signal_handlers=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.panes_ready.wait()
+        await app.form.built.wait()
+        for field in ("#preset", "#f-train-eval_every_steps"):
+            app.query_one(field).focus()
+            await pilot.pause()
+            help_line = app.query_one("#field-help", Static)
+            text = str(help_line.render())
+            assert len(text) > 76  # more than the one line of text the help line had (under its border)
+            size = help_line.outer_size  # the whole widget: its border line and the text under it
+            shown = "".join(strip.text for strip in help_line.render_lines(Region(0, 0, size.width, size.height)))
+            assert "".join(text.split()) in "".join(shown.split())

@@ -17,7 +17,7 @@ def viewer(folder, **kw) -> SessionViewerApp:
 
 
 def epoch_lines(app) -> list[str]:
-    return [line.split(",")[0] for line in app.log_pane.lines if line.startswith("Epoch ")]
+    return [" ".join(line.split()[:2]) for line in app.log_pane.lines if line.startswith("Epoch ")]
 
 
 def status(app) -> str:

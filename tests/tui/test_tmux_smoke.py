@@ -7,6 +7,6 @@ from tmux_smoke import run_smoke
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (apt-get install -y tmux)")
-def test_twb_in_tmux_trains_shows_attention_and_survives_sigterm():
+def test_twb_in_tmux_trains_shows_attention_and_exits_on_sigterm_and_sighup():
     checked = run_smoke()
-    assert len(checked) == 6
+    assert len(checked) == 7

@@ -2,7 +2,8 @@
 
 Runs the workbench as a user would (a real terminal, TERM=xterm-256color, keyboard only):
 load a TOML config, train the nano model, look at attention, open the help, quit; then start a
-long run and send SIGTERM, which must save an "interrupt" checkpoint and exit cleanly.
+long run and send SIGTERM, which must save an "interrupt" checkpoint and exit with 143; then
+kill the tmux session during a run (SIGHUP, the SSH-drop case): checkpoint, exit 129.
 
     python tests/tui/tmux_smoke.py [--captures DIR]   # DIR gets screen captures at 80x24 and 160x48
 
@@ -25,10 +26,27 @@ ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_S = 45.0
 
 
+WRAPPER = """#!/bin/bash
+# The workbench as a job of this shell, which records its real exit code in twb.rc. SIGHUP and
+# SIGTERM are passed on to it, as a login shell passes them to its jobs; stdin stays the terminal.
+cd {workdir}
+env {env} {python} -c {launch} <&0 &
+child=$!
+trap 'kill -HUP $child' HUP
+trap 'kill -TERM $child' TERM
+while kill -0 $child 2>/dev/null; do wait $child; done
+wait $child
+code=$?
+echo $code > twb.rc
+echo TWB-EXIT $code || exit  # the terminal is gone
+exec sleep 120
+"""
+
+
 class Tmux:
     def __init__(self, name: str, workdir: Path, width: int = 80, height: int = 24) -> None:
         self.name, self.workdir = name, workdir
-        self.pid_file = workdir / "twb.pid"
+        self.pid_file, self.rc_file = workdir / "twb.pid", workdir / "twb.rc"
         launch = (
             "import os, sys; open('twb.pid', 'w').write(str(os.getpid())); "
             "from tui.cli import main; sys.exit(main([]))"
@@ -36,9 +54,22 @@ class Tmux:
         # The workbench records each run as a session under $TWB_SESSIONS_DIR: kept in workdir.
         env = (f"TERM=xterm-256color PYTHONPATH={shlex.quote(str(ROOT))} "
                f"TWB_SESSIONS_DIR={shlex.quote(str(workdir / 'sessions'))}")
-        command = (f"cd {shlex.quote(str(workdir))} && env {env} {shlex.quote(sys.executable)} -c {shlex.quote(launch)}; "
-                   "echo TWB-EXIT $?; sleep 120")
-        subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", str(width), "-y", str(height), command], check=True)
+        wrapper = workdir / "twb.sh"
+        wrapper.write_text(WRAPPER.format(workdir=shlex.quote(str(workdir)), env=env, python=shlex.quote(sys.executable),
+                                          launch=shlex.quote(launch)))
+        wrapper.chmod(0o755)
+        subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", str(width), "-y", str(height), str(wrapper)],
+                       check=True)
+
+    def exit_code(self, timeout: float = TIMEOUT_S) -> int:
+        """The workbench's exit code, once it has exited (raises if it is still running)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = self.rc_file.read_text().strip() if self.rc_file.exists() else ""
+            if text:
+                return int(text)
+            time.sleep(0.1)
+        raise AssertionError(f"the workbench did not exit within {timeout:.0f} s")
 
     def keys(self, *keys: str) -> None:
         subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
@@ -133,15 +164,19 @@ def run_smoke(captures: Path | None = None) -> list[str]:
         load_config(tmux, short)
         checked.append("config loaded from TOML with ctrl+o")
         tmux.keys("F6")
-        screen = tmux.wait_for("Epoch 2/2, Train Loss", "Training finished")
+        screen = tmux.wait_for("Training finished")
+        press_until(tmux, "Home", "accuracy")  # the epoch table, at the top of the log
+        screen = tmux.wait_for("Epoch 2/2")
         assert "confusion" in screen or "precision" in screen or "Saved" in screen, screen
         checked.append("F6 trained nano: epoch lines and finish line on screen")
 
         press_until(tmux, "F4", "sentence to inspect")
         type_into_focused(tmux, "the movie was good", shown="the movie was good")
         tmux.keys("Enter")
-        tmux.wait_for("layer 1/1", "head 1/2")
-        tmux.keys("m")  # the heatmap has focus once the view is shown
+        tmux.wait_for("layer 1/1", "head 1/2", "attends most to", "shade:")
+        tmux.keys("Tab")  # from the sentence straight into the heatmap
+        time.sleep(0.3)
+        tmux.keys("m")
         tmux.wait_for("mean of 2 heads")
         checked.append("F4 attention for a typed sentence; m switched to the mean of heads")
 
@@ -165,17 +200,51 @@ def run_smoke(captures: Path | None = None) -> list[str]:
         tmux.keys("F6")
         tmux.wait_for("Epoch 1/500")
         os.kill(tmux.pid(), signal.SIGTERM)
-        tmux.wait_for("TWB-EXIT 0", timeout=TIMEOUT_S)
-        interrupts = list(work.glob("sessions/*/checkpoints/interrupt/state.json"))
-        assert interrupts, f"no interrupt checkpoint under {work / 'sessions'}"
-        from core.sessions.listing import summarize
-        status = summarize(interrupts[0].parents[2]).status
-        assert status == "interrupted", f"the run's session ended as {status!r}"
-        checked.append("SIGTERM during training saved an interrupt checkpoint into its session (interrupted) and exited with 0")
+        code = tmux.exit_code()
+        assert code == 143, f"SIGTERM during training: exit code {code}, not 143"
+        assert_interrupted(work)
+        checked.append("SIGTERM during training saved an interrupt checkpoint into its session (interrupted) and exited with 143")
     finally:
         tmux.close()
         shutil.rmtree(work, ignore_errors=True)
+
+    checked.append(hang_up_during_training())
     return checked
+
+
+def assert_interrupted(work: Path) -> None:
+    interrupts = list(work.glob("sessions/*/checkpoints/interrupt/state.json"))
+    assert interrupts, f"no interrupt checkpoint under {work / 'sessions'}"
+    from core.sessions.listing import summarize
+    status = summarize(interrupts[0].parents[2]).status
+    assert status == "interrupted", f"the run's session ended as {status!r}"
+
+
+def hang_up_during_training() -> str:
+    """The SSH-drop case: the terminal goes away while training (tmux kill-session)."""
+    work = Path(tempfile.mkdtemp(prefix="twb-smoke-hup-"))
+    config = work / "long.toml"
+    write_config(config, 500)
+    tmux = Tmux(f"twb-smoke-hup-{os.getpid()}", work)
+    try:
+        tmux.wait_for("Hyperparameters", "Quit", "vocab_size")
+        load_config(tmux, config)
+        tmux.keys("F6")
+        tmux.wait_for("Epoch 1/500")
+        pid = tmux.pid()
+        tmux.close()  # the terminal is gone: SIGHUP
+        code = tmux.exit_code()
+        assert code == 129, f"SIGHUP during training: exit code {code}, not 129"
+        try:
+            os.kill(pid, 0)
+            raise AssertionError(f"the workbench (pid {pid}) still runs after its exit code was written")
+        except ProcessLookupError:
+            pass
+        assert_interrupted(work)
+        return "SIGHUP (tmux kill-session) during training saved an interrupt checkpoint and exited with 129"
+    finally:
+        tmux.close()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def main() -> int:

@@ -15,19 +15,20 @@ from typing import Any, Callable
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, Static
 
 from core.errors import UserError
 from core.events import EpochCompleted, Event, TrainingFinished
-from tui.widgets.heatmap import AttentionHeatmap, matrix_for
+from tui.widgets.heatmap import AttentionHeatmap, matrix_for, token_label
 from tui.widgets.history_input import HistoryInput
 
 SLIM_WIDTH = 100  # below this many columns the top-attended list is folded into the readout
 SnapshotProvider = Callable[[], Any]  # returns a ClassifierSnapshot or None
 PROMPT = ("Type a sentence and press Enter (up/down: earlier sentences and validation examples). "
-          "Then in the heatmap: arrows move, l/L layer, h/H head, m mean of heads; shift+tab back to the sentence.")
+          "Tab: into the heatmap, where arrows move, l/L layer, h/H head, m mean of heads; shift+tab back.")
 
 
 def top_tokens(view: Any, layer: int, head: int | None, query: int, k: int = 3) -> list[tuple[str, float]]:
@@ -39,6 +40,10 @@ def top_tokens(view: Any, layer: int, head: int | None, query: int, k: int = 3) 
         order = sorted(range(len(row)), key=lambda j: -float(row[j]))[:k]
         return [(view.tokens[j], float(row[j])) for j in order]
     return top_attended(view, layer, head, query, k)
+
+
+def top_text(view: Any, layer: int, head: int | None, query: int) -> str:
+    return ", ".join(f"{token_label(t)} {w:.2f}" for t, w in top_tokens(view, layer, head, query))
 
 
 def compute_view(text: str, model_ref: str, snapshot: SnapshotProvider, cache: dict[str, Any]) -> Any:
@@ -63,6 +68,9 @@ def compute_view(text: str, model_ref: str, snapshot: SnapshotProvider, cache: d
 
 
 class AttentionPane(Vertical):
+    # Tab from the sentence goes straight to the heatmap once there is one (past the model field).
+    BINDINGS = [Binding("tab", "into_heatmap", "Heatmap", show=False)]
+
     class ViewReady(Message):
         def __init__(self, view: Any, text: str) -> None:
             super().__init__()
@@ -84,18 +92,19 @@ class AttentionPane(Vertical):
         self.view: Any = None
         self.error = ""
         self._cache: dict[str, Any] = {}
-        self._focus_when_ready = False
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="input-row"):
             yield HistoryInput(placeholder="sentence to inspect", id="attn-text", compact=True)
             yield Input(placeholder="model: empty = the model being trained; or a checkpoint / HF folder",
                         id="attn-model", compact=True)
-        yield Static(PROMPT, id="attn-readout")
+        # markup=False: tokens such as "[CLS]" are text, not markup tags (they vanished as '').
+        yield Static(PROMPT, id="attn-readout", markup=False)
         with Horizontal(id="attn-body"):
             yield AttentionHeatmap(id="heatmap")
             with VerticalScroll(id="attn-top-scroll"):
-                yield Static("", id="attn-top")
+                yield Static("", id="attn-top", markup=False)
+        yield Static("", id="attn-legend", markup=False)
 
     def on_resize(self) -> None:
         # The per-token list needs room beside the heatmap; in a slim pane the readout has it.
@@ -115,7 +124,7 @@ class AttentionPane(Vertical):
             self._show_error("type a sentence first")
             return
         text_input.remember(text)
-        self._focus_when_ready = True  # type, Enter, then explore with the heatmap keys at once
+        # Focus stays in the sentence field (the next sentence is typed at once); Tab enters the heatmap.
         self.show_text(text, self.query_one("#attn-model", Input).value.strip())
 
     def show_text(self, text: str, model_ref: str = "") -> None:
@@ -137,13 +146,16 @@ class AttentionPane(Vertical):
 
     def on_attention_pane_view_ready(self, message: ViewReady) -> None:
         self.show_view(message.view)
-        if self._focus_when_ready:
-            self._focus_when_ready = False
-            self.query_one(AttentionHeatmap).focus()
 
     def on_attention_pane_view_failed(self, message: ViewFailed) -> None:
-        self._focus_when_ready = False
         self._show_error(message.message)
+
+    def action_into_heatmap(self) -> None:
+        heat = self.query_one(AttentionHeatmap)
+        if self.view is not None and self.app.focused is self.query_one("#attn-text"):
+            heat.focus()
+        else:
+            self.screen.focus_next()
 
     def _show_error(self, message: str) -> None:
         self.error = message
@@ -165,26 +177,28 @@ class AttentionPane(Vertical):
         head = f"mean of {heat.num_heads} heads" if heat.head_index is None else f"head {heat.head_index + 1}/{heat.num_heads}"
         query, key = view.tokens[heat.row], view.tokens[heat.col]
         value = heat.value_at_cursor()
+        q_label, k_label = token_label(query), token_label(key)
         if view.causal and heat.col > heat.row:
-            cell = f"{query!r} cannot attend to the later {key!r}"
+            cell = f"{q_label} cannot attend to the later {k_label}"
         else:
-            cell = f"{query!r} -> {key!r}: {value:.3f}"
+            cell = f"{q_label} -> {k_label}: {value:.3f}"
         prediction = ""
         if view.prediction:
             label, prob = max(view.prediction.items(), key=lambda kv: kv[1])
             prediction = f" · predicts {label} ({prob:.2f})"
         truncated = getattr(view, "truncated", 0)
         cut = f" · {truncated} tokens cut (max_seq_len)" if truncated else ""
-        cursor_top = ", ".join(f"{t} {w:.2f}" for t, w in top_tokens(view, heat.layer_index, heat.head_index, heat.row))
+        # Short lines, most useful first: at 80 columns the list beside the heatmap is hidden.
         self.query_one("#attn-readout", Static).update(
-            f"{view.source} · layer {heat.layer_index + 1}/{heat.num_layers} · {head} · {cell}{prediction}{cut}\n"
-            f"{query!r} attends most to: {cursor_top}"
+            f"layer {heat.layer_index + 1}/{heat.num_layers} · {head} · {view.source}{prediction}{cut}\n"
+            f"{q_label} attends most to: {top_text(view, heat.layer_index, heat.head_index, heat.row)}\n"
+            f"cursor: {cell}"
         )
+        self.query_one("#attn-legend", Static).update(heat.legend())
         lines = []
         for q, token in enumerate(view.tokens):
-            top = ", ".join(f"{t} {w:.2f}" for t, w in top_tokens(view, heat.layer_index, heat.head_index, q))
             marker = ">" if q == heat.row else " "
-            lines.append(f"{marker}{token[:12]:>12} -> {top}")
+            lines.append(f"{marker}{token_label(token)[:12]:>12} -> {top_text(view, heat.layer_index, heat.head_index, q)}")
         self.query_one("#attn-top", Static).update("\n".join(lines))
 
     # --- events --------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from core.errors import UserError
 from core.events import Event
 from tui import pipelines_adapter as pipelines
 from tui.widgets.history_input import HistoryInput
+from tui.widgets.wrapping_log import WrappingLog
 
 
 class ConsolePane(Vertical):
@@ -61,7 +62,7 @@ class ConsolePane(Vertical):
             yield Select([], prompt="task", id="console-task", compact=True)
             yield Input(placeholder="model: empty = the task's default; or a local folder", id="console-model", compact=True)
         yield Horizontal(id="console-params")
-        yield RichLog(id="console-history", wrap=True, markup=False, highlight=False, max_lines=1000)
+        yield WrappingLog(id="console-history", markup=False, highlight=False, max_lines=1000)
         with Horizontal(classes="input-row"):
             yield Label("Prompt", id="console-label")
             yield HistoryInput(placeholder="type and press Enter (up/down: history)", id="console-prompt", compact=True)
@@ -92,6 +93,10 @@ class ConsolePane(Vertical):
         """(Re)list the local models in a thread worker: on first focus, first run, after an export."""
         self._models_requested = True
         self._list_models()
+
+    def note_export(self, path: str) -> None:
+        """List a model the workbench just exported (F9), where the user reads the console."""
+        self._write(f"exported model: {path} (text-classification; the model field suggests it as you type)")
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="console-models")
     def _list_models(self) -> None:

@@ -4,6 +4,8 @@ Every field of ``core.config.RunConfig`` becomes one row: a ChoiceInput (up/down
 a Checkbox for booleans, an Input otherwise. Each keystroke is parsed with
 ``core.config.with_field`` and the whole config re-checked with ``validate(check_device=False)``
 (no torch import), so errors appear under the field that causes them, in the engine's words.
+The data files are checked too (``core.data.paths``): a path that does not resolve from the
+current folder is an error under its field, not a failure at F6.
 The pane posts ``ConfigChanged`` with the typed config and whether it can run.
 """
 from __future__ import annotations
@@ -23,6 +25,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Static
 from core.config import (
     PRESETS, SECTIONS, ConfigError, RunConfig, field_types, from_dict, validate, with_field,
 )
+from core.data.paths import check_data_paths
 from core.events import Event, RunStarted
 from tui.file_columns import read_columns
 from tui.widgets.choice_input import ChoiceInput
@@ -204,6 +207,8 @@ class HyperparamsPane(Vertical):
         if not self._built:
             return
         errors = {e.field: e.message for e in validate(self.config, check_device=False)}
+        for problem in check_data_paths(self.config):  # the files must be there before F6, not at it
+            errors.setdefault(problem.field, problem.message)
         errors.update(self._parse_errors)  # what the user typed beats the last parsed value
         self.errors = errors
         for spec in self.specs:

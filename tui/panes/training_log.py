@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import RichLog
 
 from core.events import (
     CheckpointSaved, EpochCompleted, ClassReportComputed, Event, RunStarted, StepLogged,
@@ -18,9 +17,42 @@ from core.events import (
 from tui import format as fmt
 from tui.widgets.curves import Curves
 from tui.widgets.status import Meter, TextLine
+from tui.widgets.wrapping_log import WrappingLog
 
 PROGRESS_INTERVAL = 0.5  # seconds between progress repaints while training
-IDLE_STATUS = "idle: F6 starts training with the form's settings, F8 resumes from a checkpoint"
+IDLE_STATUS = "idle · F6 trains with the form's settings · F8 resumes a checkpoint"
+METRIC_NAMES = {"val_loss": "val loss", "val_accuracy": "val accuracy"}
+
+
+def epoch_table_header(total_epochs: int) -> list[str]:
+    """Two header lines over ``epoch_row``s: the tutorial's epoch line is 70 characters, more than
+    the log has beside the curves at 80 columns, so the log shows the same numbers as a table."""
+    width = len(f"Epoch {total_epochs}/{total_epochs}")
+    return [f"{'':<{width}}  {'Train':>6}  {'Val':>6}  {'Val':>8}",
+            f"{'':<{width}}  {'loss':>6}  {'loss':>6}  {'accuracy':>8}"]
+
+
+def epoch_row(e: EpochCompleted) -> str:
+    width = len(f"Epoch {e.total_epochs}/{e.total_epochs}")
+    return (f"{f'Epoch {e.epoch}/{e.total_epochs}':<{width}}  {e.train_loss:>6.4f}  {e.val_loss:>6.4f}  "
+            f"{e.val_accuracy:>8.4f}")
+
+
+def compact_report(e: ClassReportComputed) -> list[str]:
+    """The per-class report in the width the log has beside the curves (the full table, 61+
+    characters wide, is ``report`` and the headless printer's)."""
+    width = max(8, *(len(n) for n in e.label_names))
+    lines = [f"{'class':<{width}} {'prec':>6} {'recall':>6} {'f1':>6} {'n':>4}"]
+    for i, name in enumerate(e.label_names):
+        lines.append(f"{name:<{width}} {e.precision[i]:>6.4f} {e.recall[i]:>6.4f} {e.f1[i]:>6.4f} {e.support[i]:>4d}")
+    lines.append(f"{'accuracy':<{width}} {'':>6} {'':>6} {e.accuracy:>6.4f} {sum(e.support):>4d}")
+    lines.append("")
+    lines.append("confusion (rows: true, columns: predicted)")
+    cell = max(6, *(len(n) + 1 for n in e.label_names), *(len(str(v)) + 1 for row in e.confusion for v in row))
+    lines.append(" " * width + "".join(f"{n:>{cell}}" for n in e.label_names))
+    for name, row in zip(e.label_names, e.confusion):
+        lines.append(f"{name:<{width}}" + "".join(f"{v:>{cell}d}" for v in row))
+    return lines
 
 
 class TrainingLogPane(Vertical):
@@ -34,6 +66,8 @@ class TrainingLogPane(Vertical):
         self.lines: list[str] = []  # every line written to the log, for tests and captures
         self.report: str = ""
         self.last_checkpoint: str | None = None
+        self.metric = "val loss"  # what "best" means in this run (train.early_stopping_metric)
+        self.total_steps = 0
         self._latest_step: StepLogged | None = None
 
     def compose(self) -> ComposeResult:
@@ -42,20 +76,35 @@ class TrainingLogPane(Vertical):
         yield Meter("run", id="run-bar")
         yield TextLine("", id="train-stats")
         with Horizontal(id="train-body"):
-            yield RichLog(id="train-log", wrap=False, markup=False, highlight=False, max_lines=2000)
+            # Wrapped, not cut: failure messages and paths are longer than the log is wide.
+            yield WrappingLog(id="train-log", markup=False, highlight=False, max_lines=2000)
             yield Curves(id="curves")
 
     # --- helpers -------------------------------------------------------------------------
 
     def write(self, line: str) -> None:
         self.lines.append(line)
-        self.query_one("#train-log", RichLog).write(line)
+        self.query_one("#train-log", WrappingLog).write(line)
 
     def _status(self, text: str) -> None:
         self.query_one("#train-status", TextLine).set(text)
 
     def _memory_label(self) -> str:
         return "GPU memory" if self.device.startswith("cuda") else "memory (RSS)"
+
+    def reset(self, resume_from: str | None = None) -> None:
+        """A new run starts: nothing of the previous one stays on screen (bars, report, log)."""
+        self.state = "idle"
+        self.report = ""
+        self.last_checkpoint = resume_from  # F8 offers this run's checkpoint, never an earlier run's
+        self._latest_step = None
+        self.lines.clear()
+        self.query_one("#train-log", WrappingLog).clear()
+        self.query_one("#epoch-bar", Meter).set(0, 1, "epoch")
+        self.query_one("#run-bar", Meter).set(0, 1)
+        self.query_one("#train-stats", TextLine).set("")
+        self._status("starting ...")
+        self.query_one(Curves).clear()
 
     # --- events --------------------------------------------------------------------------
 
@@ -71,6 +120,9 @@ class TrainingLogPane(Vertical):
         self.device = e.device
         self.total_epochs = e.total_epochs
         self.steps_per_epoch = e.steps_per_epoch
+        self.total_steps = e.total_epochs * e.steps_per_epoch
+        metric = (e.config or {}).get("train", {}).get("early_stopping_metric", "val_loss")
+        self.metric = METRIC_NAMES.get(metric, metric)
         self.report = ""
         # A resumed run continues the curves (x is epochs from the global step); a new one restarts them.
         self.query_one(Curves).keep_until(e.start_epoch if e.start_epoch else float("-inf"))
@@ -82,6 +134,8 @@ class TrainingLogPane(Vertical):
         source = e.data_summary.get("source", e.config.get("data", {}).get("source", "")) if e.data_summary else ""
         self.write(f"Training on {e.device}: {fmt.count(e.num_train)} train / {fmt.count(e.num_val)} val examples"
                    f"{' from ' + str(source) if source else ''}, classes {', '.join(e.label_names)}{resumed}")
+        for line in epoch_table_header(e.total_epochs):
+            self.write(line)
 
     def _on_StepLogged(self, e: StepLogged) -> None:
         # Progress is drawn at most every PROGRESS_INTERVAL: each repaint costs the UI thread
@@ -100,17 +154,19 @@ class TrainingLogPane(Vertical):
         steps_done_in_epoch = round(e.epoch_progress * self.steps_per_epoch) if self.steps_per_epoch else 0
         self.query_one("#epoch-bar", Meter).set(steps_done_in_epoch, label=f"epoch {e.epoch}/{self.total_epochs or '?'}")
         self.query_one("#run-bar", Meter).set(e.step, max(1, e.total_steps))
-        self.query_one("#train-stats", TextLine).set(
-            f"step {e.step}/{e.total_steps} · loss {e.loss:.4f} · lr {e.lr:.2e} · "
-            f"{fmt.rate(e.samples_per_s)} samples/s · {fmt.rate(e.tokens_per_s)} tokens/s · "
-            f"elapsed {fmt.duration(e.elapsed_s)} · ETA {fmt.duration(e.eta_s)}"
-        )
+        self.total_steps = e.total_steps
+        # Most important first: what does not fit the width is left off from the end.
+        self.query_one("#train-stats", TextLine).set_parts([
+            f"step {e.step}/{e.total_steps}", f"loss {e.loss:.4f}", f"ETA {fmt.duration(e.eta_s)}",
+            f"elapsed {fmt.duration(e.elapsed_s)}", f"{fmt.rate(e.samples_per_s)} samples/s",
+            f"{fmt.rate(e.tokens_per_s)} tokens/s", f"lr {e.lr:.2e}",
+        ])
         self._status(f"running on {self.device} · {self._memory_label()} {fmt.size(e.memory_bytes)}")
 
     def _on_EpochCompleted(self, e: EpochCompleted) -> None:
         bar = self.query_one("#epoch-bar", Meter)
         bar.set(bar.total)
-        self.write(e.seed_line())
+        self.write(epoch_row(e))
         self.query_one(Curves).add_epoch(e.epoch, e.train_loss, e.val_loss, e.val_accuracy, e.train_accuracy)
 
     def _epochs_at(self, step: int, fallback: float) -> float:
@@ -124,37 +180,54 @@ class TrainingLogPane(Vertical):
     def _on_ClassReportComputed(self, e: ClassReportComputed) -> None:
         self.report = e.table()
         self.write("")
-        for line in self.report.splitlines():
+        for line in compact_report(e):
             self.write(line)
 
     def _on_CheckpointSaved(self, e: CheckpointSaved) -> None:
         if e.kind in ("last", "interrupt"):
             self.last_checkpoint = e.path
-        metric = f" ({e.metric:.4f})" if e.metric is not None else ""
-        self.write(f"Saved {e.kind} checkpoint, epoch {e.epoch}{metric}: {e.path}")
+        metric = f" ({self.metric} {e.metric:.4f})" if e.metric is not None and e.kind == "best" else ""
+        # CheckpointSaved.epoch counts the epochs completed; an interrupt falls inside the next one.
+        when = (f"step {e.step}, in epoch {e.epoch + 1}" if e.kind == "interrupt" else f"epoch {e.epoch}")
+        self.write(f"Saved {e.kind} checkpoint, {when}{metric}: {e.path}")
 
-    def _finish(self, state: str, text: str) -> None:
+    def _finish(self, state: str, text: str, status: str, step: int | None) -> None:
+        """The run ended: the full ``text`` in the log (wrapped), a short ``status`` line, and the
+        step counter showing where it ended rather than the last progress report."""
         self.state = state
+        self._latest_step = None  # progress still queued is older than the end
         self.write(text)
-        self._status(text)
+        self._status(status)
+        if step is not None:
+            self.query_one("#train-stats", TextLine).set(f"ended at step {step}/{self.total_steps or '?'}")
         self.query_one(Curves).redraw()  # the final state is always on screen
 
     def _on_TrainingFinished(self, e: TrainingFinished) -> None:
         bar = self.query_one("#run-bar", Meter)
-        bar.set(bar.total)
-        best = f"; best {e.best_metric:.4f} at epoch {e.best_epoch}" if e.best_metric is not None else ""
-        why = "stopped early" if e.reason == "early_stopped" else "finished"
-        self._finish("finished", f"Training {why}: {e.epochs_completed} epochs in {fmt.duration(e.elapsed_s)}{best}")
+        best = f"; best {self.metric} {e.best_metric:.4f} at epoch {e.best_epoch}" if e.best_metric is not None else ""
+        early = e.reason == "early_stopped"
+        why = "stopped early" if early else "finished"
+        step = e.epochs_completed * self.steps_per_epoch if early and self.steps_per_epoch else self.total_steps
+        bar.set(step if early else bar.total)
+        self._finish("finished", f"Training {why}: {e.epochs_completed} epochs in {fmt.duration(e.elapsed_s)}{best}",
+                     f"{why} · {e.epochs_completed} epochs{best.replace(';', ' ·')}", step)
 
     def _on_TrainingFailed(self, e: TrainingFailed) -> None:
         where = f" (epoch {e.epoch}, step {e.step})" if e.step is not None else ""
-        self._finish("failed", f"Training failed{where}: {e.message}" + (f" - {e.hint}" if e.hint else ""))
+        self._finish("failed", f"Training failed{where}: {e.message}" + (f" - {e.hint}" if e.hint else ""),
+                     "failed · the message is in the log below", e.step)
 
     def _on_TrainingCancelled(self, e: TrainingCancelled) -> None:
         if e.checkpoint_dir:
             self.last_checkpoint = e.checkpoint_dir
-        saved = f"; checkpoint {e.checkpoint_dir}" if e.checkpoint_dir else ""
-        self._finish("cancelled", f"Training cancelled at epoch {e.epoch}, step {e.step}{saved}")
+        # TrainingCancelled.epoch counts the epochs completed; the bar shows the one in progress.
+        in_progress = e.step > e.epoch * self.steps_per_epoch if self.steps_per_epoch else False
+        total = self.total_epochs or "?"
+        where = (f"in epoch {e.epoch + 1}/{total} ({e.epoch} complete)" if in_progress
+                 else f"after epoch {e.epoch}/{total}")
+        saved = f"; checkpoint {e.checkpoint_dir} (F8 resumes it)" if e.checkpoint_dir else ""
+        self._finish("cancelled", f"Training cancelled {where}, at step {e.step}{saved}",
+                     f"cancelled {where}" + (" · F8 resumes it" if e.checkpoint_dir else ""), e.step)
 
     def note(self, text: str) -> None:
         """A line from the app itself (e.g. 'training engine not available')."""

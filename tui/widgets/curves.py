@@ -15,6 +15,34 @@ from textual.containers import Vertical
 from textual_plotext import PlotextPlot
 
 REDRAW_INTERVAL = 2.0  # seconds
+COLORS = {"train (steps)": "blue+", "train": "green+", "val": "orange+"}
+
+
+def finite_runs(xs: list[float], ys: list[float]) -> list[tuple[list[float], list[float]]]:
+    """The stretches of a series between non-finite values (NaN, inf): drawn apart, so a NaN
+    shows as a gap in the line (plotext itself fails on a series that is only NaN)."""
+    runs: list[tuple[list[float], list[float]]] = []
+    current: tuple[list[float], list[float]] = ([], [])
+    for x, y in zip(xs, ys):
+        if y is not None and math.isfinite(y):
+            current[0].append(x)
+            current[1].append(y)
+        elif current[0]:
+            runs.append(current)
+            current = ([], [])
+    if current[0]:
+        runs.append(current)
+    return runs
+
+
+def plot_series(plt, xs: list[float], ys: list[float], label: str, marker: str) -> bool:
+    """Plot a series, a NaN splitting it into stretches; False when it has no finite point."""
+    drawn = False
+    for i, (run_x, run_y) in enumerate(finite_runs(xs, ys)):
+        # One legend entry and one colour for all stretches of the series.
+        plt.plot(run_x, run_y, label=label if i == 0 else None, marker=marker, color=COLORS.get(label))
+        drawn = True
+    return drawn
 
 
 class Curves(Vertical):
@@ -98,9 +126,9 @@ class Curves(Vertical):
         plt.clear_data()
         plt.clear_figure()
         plt.title("loss")
-        _plot(plt, self.step_x, self.step_loss, label="train (steps)", marker="dot")
-        _plot(plt, self.epochs, self.train_loss, label="train", marker="hd")
-        _plot(plt, self.val_x, self.val_loss, label="val", marker="hd")
+        plot_series(plt, self.step_x, self.step_loss, "train (steps)", "dot")
+        plot_series(plt, self.epochs, self.train_loss, "train", "hd")
+        plot_series(plt, self.val_x, self.val_loss, "val", "hd")
         loss.refresh()
 
         acc = self.query_one("#acc-plot", PlotextPlot)
@@ -108,16 +136,8 @@ class Curves(Vertical):
         plt.clear_data()
         plt.clear_figure()
         plt.title("accuracy")
-        drawn = _plot(plt, self.epochs, self.train_acc, label="train", marker="hd")
-        if _plot(plt, self.val_x, self.val_acc, label="val", marker="hd") or drawn:
+        drawn = plot_series(plt, self.epochs, self.train_acc, "train", "hd")
+        if plot_series(plt, self.val_x, self.val_acc, "val", "hd") or drawn:
             plt.ylim(0, 1)
         acc.refresh()
         self.redraws += 1
-
-
-def _plot(plt, xs: list[float], ys: list[float], **style) -> bool:
-    """Plot the finite points of a series; False when there are none."""
-    points = [(x, y) for x, y in zip(xs, ys) if math.isfinite(x) and math.isfinite(y)]
-    if points:
-        plt.plot([x for x, _ in points], [y for _, y in points], **style)
-    return bool(points)

@@ -29,6 +29,14 @@ SHADES = ("··", "░░", "▒▒", "▓▓", "██")
 PALETTE = ("#3b4cc0", "#6f92f3", "#aac7fd", "#f7b89c", "#e7745b")
 
 
+def token_label(token: str) -> str:
+    """A token as the viewer shows it: as is, without quotes; one with no visible characters
+    (an empty string, a lone space or newline) as a visible sign, never as ``''``."""
+    if token and token.strip():
+        return token
+    return "␣" * max(1, len(token)) if token else "∅"
+
+
 def matrix_for(view: Any, layer: int, head: int | None):
     """The (T, T) weights of one head, or the mean over heads when ``head`` is None."""
     per_layer = view.weights[layer]  # (H, T, T)
@@ -97,6 +105,14 @@ class AttentionHeatmap(Widget, can_focus=True):
     def num_heads(self) -> int:
         return int(self.view.weights.shape[1]) if self.view is not None else 0
 
+    def legend(self) -> str:
+        """What each shade means for the matrix on show (shades are relative to its largest weight)."""
+        if self._matrix is None:
+            return ""
+        step = self._scale / len(SHADES)
+        parts = [f"{shade} <{step * (i + 1):.2f}" for i, shade in enumerate(SHADES[:-1])]
+        return "shade: " + "  ".join(parts) + f"  {SHADES[-1]} ≤{self._scale:.2f}"
+
     def value_at_cursor(self) -> float | None:
         if self._matrix is None:
             return None
@@ -117,13 +133,13 @@ class AttentionHeatmap(Widget, can_focus=True):
     def _label_width(self) -> int:
         if self.view is None:
             return 0
-        return min(MAX_LABEL, max(len(t) for t in self.view.tokens)) + 1
+        return min(MAX_LABEL, max(len(token_label(t)) for t in self.view.tokens)) + 1
 
     @property
     def _header_height(self) -> int:
         if self.view is None:
             return 0
-        return min(MAX_HEADER, max(len(t) for t in self.view.tokens))
+        return min(MAX_HEADER, max(len(token_label(t)) for t in self.view.tokens))
 
     def _visible(self) -> tuple[int, int]:
         rows = max(1, self.size.height - self._header_height)
@@ -201,7 +217,7 @@ class AttentionHeatmap(Widget, can_focus=True):
         if y < header_h:
             segments.append(Segment(" " * label_w))
             for c in col_range:
-                token = tokens[c][:header_h]
+                token = token_label(tokens[c])[:header_h]
                 ch = token[y] if y < len(token) else " "
                 style = Style(reverse=True) if c == self.col else bold
                 segments.append(Segment(ch, style))
@@ -210,7 +226,7 @@ class AttentionHeatmap(Widget, can_focus=True):
             r = self._row0 + y - header_h
             if r >= len(tokens):
                 return Strip.blank(width)
-            label = tokens[r][: label_w - 1].rjust(label_w - 1)
+            label = token_label(tokens[r])[: label_w - 1].rjust(label_w - 1)
             segments.append(Segment(label, Style(reverse=True) if r == self.row else bold))
             segments.append(Segment(" "))
             row_values = self._matrix[r]

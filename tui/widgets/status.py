@@ -18,13 +18,35 @@ class TextLine(Widget):
         super().__init__(id=id, classes=classes)
         self.text = text
 
+        self.parts: list[str] | None = None
+
     def set(self, text: str) -> None:
+        self.parts = None
         if text != self.text:
             self.text = text
             self.refresh()
 
+    def set_parts(self, parts: list[str], separator: str = " · ") -> None:
+        """Show ``parts`` joined, leaving off from the end whole parts that do not fit the width
+        (rather than cutting one in the middle)."""
+        self.separator = separator
+        self.set(separator.join(parts))
+        self.parts = list(parts)
+
+    def shown_text(self) -> str:
+        """What fits the current width."""
+        if not self.parts or self.size.width <= 0:
+            return self.text
+        shown = self.parts[0]
+        for part in self.parts[1:]:
+            longer = shown + self.separator + part
+            if len(longer) > self.size.width:
+                break
+            shown = longer
+        return shown
+
     def render(self) -> Text:
-        return Text(self.text, no_wrap=True, overflow="ellipsis")
+        return Text(self.shown_text(), no_wrap=True, overflow="ellipsis")
 
 
 class Meter(Widget):
@@ -62,9 +84,10 @@ class Meter(Widget):
 
     def render(self) -> Text:
         width = self.size.width
-        bar_width = max(1, width - self.LABEL_WIDTH - 6)
+        label_width = max(self.LABEL_WIDTH, len(self.label) + 1)  # "epoch 120/500" is read whole
+        bar_width = max(1, width - label_width - 6)
         filled = int(round(self.fraction * bar_width))
-        text = Text(self.label[: self.LABEL_WIDTH - 1].ljust(self.LABEL_WIDTH), no_wrap=True)
+        text = Text(self.label.ljust(label_width), no_wrap=True)
         text.append("━" * filled, self.get_component_rich_style("meter--done"))
         text.append("─" * (bar_width - filled), self.get_component_rich_style("meter--todo"))
         text.append(f" {self.fraction * 100:4.0f}%")
