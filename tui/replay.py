@@ -25,6 +25,7 @@ from textual.widgets import Footer, RichLog, Static
 from core import config as cfg
 from core.events import EVENT_TYPES, RunStarted, StepLogged, from_record
 from core.sessions import schema
+from core.sessions.curves import chart_series
 from core.sessions.cursor import SPEEDS, ReplayCursor, attention_from_record
 from core.sessions.reader import MALFORMED, SessionLog
 from core.sessions.writer import writer_alive
@@ -141,7 +142,7 @@ class SessionViewerApp(WorkbenchApp):
             self.log_pane.note(f"[session] appended to by pid {record.get('pid')} on {record.get('host')} (resumed)")
         elif rtype == schema.END:
             self.log_pane.note(f"[session] ended: {record.get('status')}")
-        elif rtype in (schema.HEADER, schema.DATA_SUMMARY):
+        elif rtype == schema.HEADER:
             pass
         elif rtype == MALFORMED:
             self.log_pane.note(f"[line {index + 1}] damaged line, shown raw: {record.get('raw', '')[:200]}")
@@ -157,7 +158,8 @@ class SessionViewerApp(WorkbenchApp):
         run = log.last_before(log.runs, index)
         # Everything that writes a log line (few records), in file order; logged steps only as curves.
         wanted: set[int] = set(log.raw_index)
-        for items in (log.runs, log.epochs, log.checkpoints, log.terminals, log.actions, log.ends, log.reopens):
+        for items in (log.runs, log.epochs, log.validations, log.checkpoints, log.terminals, log.actions, log.ends,
+                      log.reopens):
             wanted.update(i for i, _ in items)
         wanted.update([i for i, _ in log.evaluations if i <= index][-REBUILD_REPORTS:])
         last_step = log.curves.upto(index) - 1
@@ -165,25 +167,18 @@ class SessionViewerApp(WorkbenchApp):
             wanted.add(log.curves.index[last_step])  # its progress bars and throughput line
         for i in sorted(i for i in wanted if i <= index)[-1000:]:
             self._apply(i, log.record(i))
-        self._bulk_curves(index, run)
+        self._bulk_curves(index)
         attention = self.cursor.attention()
         if attention is not None:
             self._show_attention(attention.index if not isinstance(attention, dict) else -1, None, attention)
         for _, record in self.cursor.console(limit=50):
             self._console(record)
 
-    def _bulk_curves(self, index: int, run: tuple[int, dict] | None) -> None:
-        """The loss curve of the current run up to ``index``, straight from the log's arrays."""
-        curves_widget = self.query_one(Curves)
-        c = self.session.curves
-        start = c.upto(run[0]) if run else 0
-        stop = c.upto(index)
-        spe = (run[1].get("steps_per_epoch") if run else 0) or 0
-        stride = max(1, -(-(stop - start) // MAX_CURVE_POINTS))
-        picked = range(start, stop, stride)
-        curves_widget.step_x[:] = [c.step[k] / spe if spe else float(c.epoch[k]) for k in picked]
-        curves_widget.step_loss[:] = [c.loss[k] for k in picked]
-        curves_widget.redraw()
+    def _bulk_curves(self, index: int) -> None:
+        """The charts up to ``index`` (across resumes), straight from the log's arrays."""
+        log = self.session
+        self.query_one(Curves).set_series(
+            chart_series(log.curves, log.runs, log.epochs, index, max_steps=MAX_CURVE_POINTS))
 
     def _reset_panes(self) -> None:
         log_pane = self.log_pane
