@@ -190,8 +190,8 @@ def builtin_data_errors(data: DataConfig) -> list[FieldError]:
     elif data.num_samples >= 2 and data.num_classes > data.num_samples // 2:
         # Each class needs one example to train on and one to validate on, or the validation
         # split misses classes (and with more classes than examples it is empty).
-        errors.append(FieldError("data.num_classes", f"{data.num_classes} classes need at least "
-                                 f"{2 * data.num_classes} examples (one per class in each split); lower it to "
+        errors.append(FieldError("data.num_classes", f"{data.num_classes:,} classes need at least "
+                                 f"{2 * data.num_classes:,} examples (one per class in each split); lower it to "
                                  f"{data.num_samples // 2} or raise data.num_samples"))
     return errors
 

@@ -43,7 +43,9 @@ def make_checkpoint(folder, tokenizer="wordpiece", **model_overrides):
 
     base = preset("nano")
     data = dataclasses.replace(base.data, tokenizer=tokenizer)
-    model_cfg = dataclasses.replace(base.model, **model_overrides)
+    # Small fixed sizes (not the preset's tuning): seed 1 then gives varied predictions.
+    model_cfg = dataclasses.replace(base.model, **{"emb_dim": 16, "n_heads": 2, "ff_dim": 32, "max_seq_len": 16,
+                                                   **model_overrides})
     encoder = build_encoder(data, model_cfg, [t for t in TEXTS] * 3 + ["the movie was great fun", "awful acting"])
     model_cfg = dataclasses.replace(model_cfg, vocab_size=encoder.vocab_size)
     torch.manual_seed(1)

@@ -22,8 +22,13 @@ def one_thread():
     torch.set_num_threads(before)
 
 
+# These tests check the event stream's shape, not learning: a smaller run than the preset's
+# (15 steps per epoch, 2 epochs) keeps them quick.
+SMALL = ["data.num_samples=256", "data.val_fraction=0.1", "train.epochs=2"]
+
+
 def nano(*overrides: str):
-    return apply_overrides(preset("nano"), list(overrides))
+    return apply_overrides(preset("nano"), SMALL + list(overrides))
 
 
 def run_trainer(config, out_dir=None, on_event=None, **kwargs):
