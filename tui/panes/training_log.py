@@ -16,6 +16,7 @@ from core.events import (
     TrainingCancelled, TrainingFailed, TrainingFinished,
 )
 from tui import format as fmt
+from tui.pane import StepCurve
 from tui.widgets.curves import Curves
 from tui.widgets.status import Meter, TextLine
 
@@ -150,3 +151,23 @@ class TrainingLogPane(Vertical):
     def note(self, text: str) -> None:
         """A line from the app itself (e.g. 'training engine not available')."""
         self.write(text)
+
+    # --- the pane contract (tui.pane) ------------------------------------------------------------
+
+    def reset(self) -> None:
+        self.query_one("#train-log", RichLog).clear()
+        self.lines.clear()
+        self.report = ""
+        self.state = "idle"
+        self._latest_step = None
+        self.query_one(Curves).clear()
+
+    def show_recorded(self, item: StepCurve | str) -> None:
+        """A replayed note line, or the loss curve so far in one piece (instead of step by step)."""
+        if isinstance(item, str):
+            self.note(item)
+            return
+        curves = self.query_one(Curves)
+        curves.step_x[:] = list(item.x)
+        curves.step_loss[:] = list(item.loss)
+        curves.redraw()
