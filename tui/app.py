@@ -1,9 +1,9 @@
-"""The workbench app: one factory (``create_app``), the global keys, and the wiring.
+"""The workbench app: one factory (``create_app``), the global actions, and the wiring.
 
-Screens stay thin: each pane owns its widgets and consumes engine events through
-``apply_event``; this module only decides *which* events reach the panes (a live Trainer
-in a thread worker, or - for replay/attach modes - any other source calling ``feed``) and
-runs the global actions. torch is imported only inside workers.
+Each pane owns its widgets and keeps the pane contract (tui.pane); this module decides which
+events reach the panes (a live Trainer in a thread worker, or a controller such as replay's,
+tui.controller) and defines every action, calling the collaborators it holds: ``exporter``,
+``recording``, ``config_files``, ``pane_focus``. torch is imported only inside workers.
 """
 from __future__ import annotations
 
@@ -16,17 +16,17 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
-from textual.widget import Widget
 from textual.widgets import Footer, Static, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
 from core.config import PRESETS, RunConfig
 from core.events import TERMINAL_EVENTS, Event, RunStarted, fan_out
 from tui.bridge import EngineEvent, StepProgress, event_poster
-from tui.commands import WORKBENCH_ACTIONS, WORKBENCH_BINDINGS, action_name, system_commands
+from tui.commands import WORKBENCH_ACTIONS, WORKBENCH_BINDINGS, bindings_of, offered, system_commands
 from tui.config_files import ConfigFiles
 from tui.controller import Controller
-from tui.pane_focus import PaneFocus, first_focusable
+from tui.pane import Pane
+from tui.pane_focus import PaneFocus
 from tui.exporting import Exporter, RunCheckpoints
 from tui.session_recording import SessionActivity, WorkbenchSessions
 from tui.training import default_trainer_factory
@@ -64,10 +64,10 @@ class WorkbenchApp(App):
         self.exporter = Exporter(self, self.checkpoints)
         self.config_files = ConfigFiles(self, config_path)
         self.controller = controller  # e.g. a replay cursor instead of the user's own training
-        for binding in controller.BINDINGS if controller else ():
-            self.bind(binding.key, binding.action, description=binding.description, show=binding.show)
         if controller is not None:
             self.title = controller.title
+            for binding in controller.BINDINGS:
+                self.bind(binding.key, binding.action, description=binding.description, show=binding.show)
         self.initial_config = config or PRESETS["default"]
         self.out_dir = out_dir
         self.trainer_factory = trainer_factory or default_trainer_factory
@@ -121,14 +121,11 @@ class WorkbenchApp(App):
         self.call_after_refresh(self._mount_other_panes)
         self.tabs.can_focus = False
         self.pane_focus = PaneFocus(self.tabs, self.panes, "hyperparams")
-        self.pane_focus.mark_active("hyperparams")
-        first = first_focusable(self.form)  # the preset field
-        if first is not None:
-            first.focus()
+        self.pane_focus.show("hyperparams", None)  # focus on its first field: the preset
         if self.install_signal_handlers:
             self._install_signal_handlers()
 
-    def panes(self) -> list[Widget]:
+    def panes(self) -> list[Pane]:
         # Held, not queried: a modal screen on top must not hide the panes from events.
         if not self.panes_ready.is_set():
             return [self.form]
@@ -198,18 +195,14 @@ class WorkbenchApp(App):
 
     @property
     def too_small(self) -> bool:
-        width, height = self.size
-        return width < MIN_SIZE[0] or height < MIN_SIZE[1]
+        return self.size.width < MIN_SIZE[0] or self.size.height < MIN_SIZE[1]
 
     def on_resize(self) -> None:
         self.refresh_bindings()  # the actions go off and on with the too-small notice
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in WORKBENCH_ACTIONS:
-            if self.too_small and action not in ("help", "quit"):
-                return False  # behind the notice nothing may start, unseen
-            if not self.offers(action):
-                return False
+        if action in WORKBENCH_ACTIONS and (not self.offers(action) or (self.too_small and action not in ("help", "quit"))):
+            return False  # not in this mode (replay), or behind the too-small notice: nothing may start unseen
         # Start/resume and cancel take turns in the footer; start shows disabled while the form is invalid.
         if action == "start_training":
             return False if self.training else (True if self.config_valid else None)
@@ -348,7 +341,7 @@ class WorkbenchApp(App):
         self.sessions.close_all(interrupted=True)
         self.exit(return_code=0)
 
-    # --- config files ---------------------------------------------------------------------
+    # --- actions of the collaborators: config files, export, recording, the controller ------------
 
     def action_save_config(self) -> None:
         self.config_files.save()
@@ -359,8 +352,6 @@ class WorkbenchApp(App):
     def action_preset(self, name: str) -> None:
         self.form.set_config(PRESETS[name])
         self.notify(f"The form holds the '{name}' preset.")
-
-    # --- collaborators: export, recording, the controller -----------------------------------------
 
     def action_export_model(self) -> None:
         self.exporter.ask_and_export()
@@ -387,13 +378,10 @@ class WorkbenchApp(App):
     # --- help and palette -------------------------------------------------------------------
 
     def key_bindings(self) -> list[Binding]:
-        """The workbench's keys (those a controller keeps) and the controller's own."""
-        kept = [b for b in self.BINDINGS if self.offers(action_name(b.action))]
-        return [*kept, *(self.controller.BINDINGS if self.controller else ())]
+        return bindings_of(self.controller)
 
     def offers(self, action: str) -> bool:
-        """Whether the action exists in this mode (a replay has no training actions)."""
-        return self.controller is None or action not in WORKBENCH_ACTIONS or action in self.controller.allowed_actions
+        return offered(action, self.controller)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -66,6 +66,17 @@ def action_name(action: str) -> str:
 WORKBENCH_ACTIONS = frozenset({action_name(b.action) for b in WORKBENCH_BINDINGS} | {"preset"})
 
 
+def offered(action: str, controller: Any) -> bool:
+    """Whether an action exists in this mode: all of them, or those a controller keeps (tui.controller)."""
+    return controller is None or action not in WORKBENCH_ACTIONS or action in controller.allowed_actions
+
+
+def bindings_of(controller: Any) -> list[Binding]:
+    """The workbench's keys offered in this mode, and the controller's own: what help and the palette list."""
+    kept = [b for b in WORKBENCH_BINDINGS if offered(action_name(b.action), controller)]
+    return [*kept, *(controller.BINDINGS if controller else ())]
+
+
 def system_commands(app: Any, bindings: Iterable[Binding]) -> Iterator[SystemCommand]:
     """One palette command per described binding, and one per preset (where the app offers them)."""
     for binding in bindings:
