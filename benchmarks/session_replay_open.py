@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.sessions import SessionLog  # noqa: E402
 from core.sessions.cursor import ReplayCursor  # noqa: E402
-from core.sessions.synthetic import write_synthetic_session  # noqa: E402
+from tests.synthetic_sessions import write_synthetic_session  # noqa: E402
 
 
 def build(root: Path, records: int) -> Path:

@@ -6,17 +6,21 @@ both hand the engine a ``RunConfig``, never a dict of strings.
 
 Each field carries a one-line ``help`` in its metadata: the TUI shows it when the field is
 focused, so it explains what the hyperparameter does, not how it is stored.
+
+The checks (``validate``, ``check``, ``ConfigError``) live in ``core.config_check`` and are
+importable from here too.
 """
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 import tomllib
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, get_type_hints
 
+# The check lives in its own module; its names are part of this one's interface.
+from core.config_check import ConfigError, FieldError, check, validate  # noqa: F401
 from core.files import write_text_atomic
 
 
@@ -154,25 +158,6 @@ def preset(name: str) -> RunConfig:
         return PRESETS[name]
     except KeyError:
         raise ConfigError([FieldError("preset", f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}")]) from None
-
-
-# --- errors ------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class FieldError:
-    field: str  # "section.name", e.g. "model.emb_dim"
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.message}"
-
-
-class ConfigError(ValueError):
-    """Every problem found, per field, so the user fixes them all in one go."""
-
-    def __init__(self, errors: list[FieldError]):
-        self.errors = list(errors)
-        super().__init__("; ".join(str(e) for e in self.errors))
 
 
 # --- parsing single values -------------------------------------------------------------------
@@ -314,97 +299,3 @@ def load_toml(path: str | os.PathLike, base: RunConfig | None = None) -> RunConf
 
 def save_toml(config: RunConfig, path: str | os.PathLike) -> None:
     write_text_atomic(path, dumps_toml(config))
-
-
-# --- validation ----------------------------------------------------------------------------
-
-def _cuda_available() -> bool:
-    try:
-        import torch
-    except ImportError:
-        return False
-    return torch.cuda.is_available()
-
-
-def validate(config: RunConfig, train_size: int | None = None, check_device: bool = True) -> list[FieldError]:
-    """Every problem with ``config``, per field. Empty list means it can run.
-
-    ``train_size`` (when known) lets the batch size be checked against the data;
-    ``check_device=False`` skips importing torch (the TUI validates on each keystroke).
-    """
-    m, d, t = config.model, config.data, config.train
-    errors: list[FieldError] = []
-
-    def err(name: str, message: str) -> None:
-        errors.append(FieldError(name, message))
-
-    for section in (m, d, t):
-        prefix = next(k for k, v in SECTIONS.items() if isinstance(section, v))
-        for f in fields(section):
-            choices = f.metadata.get("choices")
-            value = getattr(section, f.name)
-            if choices and value not in choices:
-                err(f"{prefix}.{f.name}", f"{value!r} is not one of: {', '.join(choices)}")
-
-    for name in ("vocab_size", "emb_dim", "n_heads", "num_layers", "ff_dim"):
-        if getattr(m, name) < 1:
-            err(f"model.{name}", "must be a positive whole number")
-    if m.max_seq_len < 1:
-        err("model.max_seq_len", "must be at least 1")
-    if m.emb_dim >= 1 and m.n_heads >= 1 and m.emb_dim % m.n_heads:
-        err("model.emb_dim", f"{m.emb_dim} is not divisible by model.n_heads={m.n_heads}; "
-            f"each head gets emb_dim/n_heads dimensions (try {m.n_heads * max(1, round(m.emb_dim / m.n_heads))})")
-    if not (0.0 <= m.dropout < 1.0) or math.isnan(m.dropout):
-        err("model.dropout", "must be in [0, 1)")
-    if m.vocab_size < 5 and m.vocab_size >= 1:
-        err("model.vocab_size", "must be at least 5 (room for padding, unknown and special tokens)")
-
-    if d.source == "file" and not d.train_path:
-        err("data.train_path", "data.source is 'file' but no training file is given")
-    if not (0.0 < d.val_fraction < 1.0) or math.isnan(d.val_fraction):
-        err("data.val_fraction", "must be between 0 and 1 (exclusive)")
-    if d.source != "file":
-        if d.num_samples < 2:
-            err("data.num_samples", "must be at least 2")
-        if d.num_classes < 2:
-            err("data.num_classes", "must be at least 2 (one class leaves nothing to learn)")
-    if not d.tokenizer:
-        err("data.tokenizer", "must be 'wordpiece', 'word' or a local model folder")
-
-    if t.epochs < 1:
-        err("train.epochs", "must be at least 1")
-    if t.batch_size < 1:
-        err("train.batch_size", "must be at least 1")
-    elif train_size is not None and t.batch_size > train_size:
-        err("train.batch_size", f"{t.batch_size} is larger than the training set ({train_size} examples); lower it")
-    if math.isnan(t.lr) or math.isinf(t.lr) or t.lr <= 0:
-        err("train.lr", "must be a positive number, e.g. 1e-3")
-    if math.isnan(t.weight_decay) or t.weight_decay < 0:
-        err("train.weight_decay", "must be 0 or more")
-    if t.warmup_steps < 0:
-        err("train.warmup_steps", "must be 0 or more")
-    if math.isnan(t.grad_clip) or t.grad_clip < 0:
-        err("train.grad_clip", "must be 0 (off) or a positive norm, e.g. 1.0")
-    if t.early_stopping_patience < 0:
-        err("train.early_stopping_patience", "must be 0 (off) or more")
-    if t.log_every_steps < 1:
-        err("train.log_every_steps", "must be at least 1")
-    if t.eval_every_steps < 0:
-        err("train.eval_every_steps", "must be 0 (only at epoch ends) or more")
-    dev = t.device.strip().lower()
-    if dev in ("auto", "cpu"):
-        pass
-    elif dev == "cuda" or (dev.startswith("cuda:") and dev[5:].isdigit()):
-        if check_device and not _cuda_available():
-            err("train.device", "CUDA was asked for but no CUDA device is available; use 'auto' or 'cpu'")
-    else:
-        err("train.device", f"unknown device {t.device!r}; use 'auto', 'cpu', 'cuda' or 'cuda:N'")
-    return errors
-
-
-def check(config: RunConfig, train_size: int | None = None) -> RunConfig:
-    """Raise ConfigError with every problem, or return the config unchanged."""
-    errors = validate(config, train_size)
-    if errors:
-        raise ConfigError(errors)
-    return config

@@ -7,8 +7,14 @@ the headless printer are all consumers of this one stream, so every event is pla
 from __future__ import annotations
 
 import dataclasses
+import types
 from dataclasses import dataclass, field
-from typing import Any, Callable, Union, get_args
+import math
+from typing import Any, Callable, Literal, Union, get_args, get_origin, get_type_hints
+
+
+CheckpointKind = Literal["last", "best", "interrupt"]
+FinishReason = Literal["completed", "early_stopped"]
 
 
 @dataclass(frozen=True)
@@ -23,6 +29,7 @@ class RunStarted:
     num_parameters: int
     start_epoch: int = 0  # > 0 when resumed
     data_summary: dict[str, Any] = field(default_factory=dict)  # source, paths, columns, tokenizer, lengths
+    fresh_optimizer: bool = False  # resumed without the checkpoint's optimizer state (--fresh-optimizer)
 
 
 @dataclass(frozen=True)
@@ -83,15 +90,24 @@ class ClassReportComputed:
     confusion: list[list[int]]  # confusion[true][predicted]
     epoch: int = 0
 
-    def table(self) -> str:
-        """Per-class report and confusion matrix as plain text (the headless printer's and the TUI's)."""
-        width = max(9, *(len(n) for n in self.label_names)) + 2
+    def table(self, max_classes: int | None = None) -> str:
+        """Per-class report and confusion matrix as plain text (the headless printer's and the TUI's).
+
+        With more than ``max_classes`` classes, only the first ``max_classes`` rows and no confusion
+        matrix (it grows with the square of the classes: 10,000 classes are hundreds of megabytes)."""
+        shown = self.label_names if max_classes is None else self.label_names[:max_classes]
+        width = max([9, *(len(n) for n in shown)]) + 2
         lines = [f"{'class':<{width}}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}"]
-        for i, name in enumerate(self.label_names):
+        for i, name in enumerate(shown):
             lines.append(
                 f"{name:<{width}}{self.precision[i]:>10.4f}{self.recall[i]:>10.4f}{self.f1[i]:>10.4f}{self.support[i]:>10d}"
             )
+        left_out = len(self.label_names) - len(shown)
+        if left_out:
+            lines.append(f"... {left_out:,} more classes not shown; confusion matrix left out")
         lines.append(f"{'accuracy':<{width}}{'':>20}{self.accuracy:>10.4f}{sum(self.support):>10d}")
+        if left_out:
+            return "\n".join(lines)
         lines.append("")
         lines.append("confusion (rows: true, columns: predicted)")
         cell = max(7, *(len(n) + 1 for n in self.label_names), *(len(str(v)) + 1 for row in self.confusion for v in row))
@@ -104,7 +120,7 @@ class ClassReportComputed:
 @dataclass(frozen=True)
 class CheckpointSaved:
     path: str  # folder of the checkpoint
-    kind: str  # "last" | "best" | "interrupt"
+    kind: CheckpointKind
     epoch: int
     step: int
     metric: float | None = None
@@ -116,7 +132,7 @@ class TrainingFinished:
     elapsed_s: float
     best_metric: float | None
     best_epoch: int | None
-    reason: str = "completed"  # "completed" | "early_stopped"
+    reason: FinishReason = "completed"
     checkpoint_dir: str | None = None
 
 
@@ -169,9 +185,69 @@ def to_record(event: Event) -> dict[str, Any]:
 
 
 def from_record(record: dict[str, Any]) -> Event:
-    """Inverse of ``to_record``; KeyError for an unknown type, TypeError for wrong fields."""
+    """Inverse of ``to_record``; KeyError for an unknown type, TypeError for missing or wrong fields.
+
+    A record comes from a file a user can edit or damage, so each field is checked against its
+    annotation before an event is built: a consumer never meets ``epoch="a"``. JSON has no NaN,
+    so session logs write non-finite floats as null; a null in a ``float`` field reads back as NaN.
+    """
     data = dict(record)
     kind = data.pop("type")
     cls = EVENT_TYPES[RENAMED_EVENT_TYPES.get(kind, kind)]
-    names = {f.name for f in dataclasses.fields(cls)}
-    return cls(**{k: v for k, v in data.items() if k in names})
+    hints = _FIELD_TYPES[cls]
+    fields = {}
+    for name, value in data.items():
+        hint = hints.get(name)
+        if hint is None:
+            continue  # a field a newer version added: ignored
+        value = _nan_for_null(value, hint)
+        if not _conforms(value, hint):
+            raise TypeError(f"{cls.__name__}.{name} is {_short(value)}, not {_hint_name(hint)}")
+        fields[name] = value
+    return cls(**fields)
+
+
+_FIELD_TYPES: dict[type, dict[str, Any]] = {
+    cls: {f.name: get_type_hints(cls)[f.name] for f in dataclasses.fields(cls)} for cls in EVENT_TYPES.values()}
+
+
+def _nan_for_null(value: Any, hint: Any) -> Any:
+    if hint is float:
+        return math.nan if value is None else value
+    if hint == list[float] and isinstance(value, list):
+        return [math.nan if v is None else v for v in value]
+    return value
+
+
+def _conforms(value: Any, hint: Any) -> bool:
+    """Whether a value parsed from JSON fits a field annotation (the few forms events use)."""
+    if hint is Any:
+        return True
+    origin = get_origin(hint)
+    if origin in (Union, types.UnionType):
+        return any(_conforms(value, option) for option in get_args(hint))
+    if origin is Literal:
+        return isinstance(value, str) and value in get_args(hint)
+    if origin is list:
+        (item,) = get_args(hint)
+        return isinstance(value, list) and all(_conforms(v, item) for v in value)
+    if origin is dict:
+        return isinstance(value, dict)
+    if hint is type(None):
+        return value is None
+    if isinstance(value, bool):  # JSON true/false are bools, which Python also counts as ints
+        return hint is bool
+    if hint is float:
+        return isinstance(value, (int, float))
+    return isinstance(value, hint)
+
+
+def _hint_name(hint: Any) -> str:
+    if get_origin(hint) is Literal:
+        return "one of " + ", ".join(repr(v) for v in get_args(hint))
+    return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

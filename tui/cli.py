@@ -14,9 +14,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv:  # the workbench; no command module is imported, so nothing heavy loads first
         return open_workbench()
-    parser = core_cli.build_parser()
-    from tui import replay_cli
-    replay_cli.register(parser)  # `twb replay`, `twb attach`
+    parser = core_cli.build_parser(extra_modules=["tui.replay_cli"])  # `twb replay`, `twb attach`
     args = parser.parse_args(argv)
     if getattr(args, "func", None):
         return core_cli.run_command(args)

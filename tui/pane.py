@@ -14,8 +14,9 @@ replay controller, for a recorded session) talks to a pane only through these th
   pane                      item
   ========================  =============================================================
   HyperparamsPane           a ``RunConfig`` (the settings in force at the cursor)
-  TrainingLogPane           a ``StepCurve`` (the loss curve so far, in one piece) or a
-                            ``str`` (a note: an action, a damaged line, how it ended)
+  TrainingLogPane           a ``ChartSeries`` (core.sessions.curves: the charts so far, in
+                            one piece) or a ``str`` (a note: an action, a damaged line, how
+                            it ended)
   AttentionPane             a ``RecordedAttention`` (an AttentionView) or a ``RecordError``
   ConsolePane               a console record (dict: task, model, inputs, result, error)
   ========================  =============================================================
@@ -23,7 +24,7 @@ replay controller, for a recorded session) talks to a pane only through these th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol, Sequence, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from core.events import Event
 
@@ -33,13 +34,6 @@ class Pane(Protocol):
     def apply_event(self, event: Event) -> None: ...
     def reset(self) -> None: ...
     def show_recorded(self, item: Any) -> None: ...
-
-
-@dataclass(frozen=True)
-class StepCurve:
-    """The training loss per logged step: x in epochs (1.5 = half way through epoch 2)."""
-    x: Sequence[float]
-    loss: Sequence[float]
 
 
 @dataclass(frozen=True)

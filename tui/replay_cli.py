@@ -4,9 +4,8 @@ from __future__ import annotations
 import argparse
 
 
-def register(parser: argparse.ArgumentParser) -> None:
-    """Add the two viewer commands to the `twb` parser built by core.cli."""
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the two viewer commands to the `twb` parser (core.cli.build_parser's extra modules)."""
     replay = sub.add_parser(
         "replay", help="open a recorded session read-only in the workbench, with a replay cursor",
         description="Open a session read-only: the panes show it as of a replay cursor. Keys: space play/pause, "
@@ -24,8 +23,9 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def run_viewer(args: argparse.Namespace, follow: bool) -> int:
+    from core.commands.sessions import find_session
     from tui.replay import open_viewer  # Textual loads only here
 
-    app = open_viewer(args.session, follow=follow, root=args.dir)
+    app = open_viewer(str(find_session(args.session, args.dir)), follow=follow, root=args.dir)
     app.run()
     return int(app.return_code or 0)

@@ -16,7 +16,8 @@ from core.events import EVENT_TYPES, RunStarted, from_record
 from core.sessions import schema
 from core.sessions.cursor import ReplayCursor, attention_from_record
 from core.sessions.reader import MALFORMED, SessionLog
-from tui.pane import RecordError, StepCurve
+from core.sessions.curves import chart_series
+from tui.pane import RecordError
 
 INCREMENTAL_LIMIT = 400  # a forward move of at most this many records is fed record by record
 MAX_CURVE_POINTS = 1000  # step points handed to the chart on a rebuild (a terminal chart shows fewer)
@@ -67,7 +68,7 @@ class RecordFeeder:
             self._note(f"[session] appended to by pid {record.get('pid')} on {record.get('host')} (resumed)")
         elif rtype == schema.END:
             self._note(f"[session] ended: {record.get('status')}")
-        elif rtype in (schema.HEADER, schema.DATA_SUMMARY):
+        elif rtype == schema.HEADER:
             pass
         elif rtype == MALFORMED:
             self._note(f"[line {index + 1}] damaged line, shown raw: {record.get('raw', '')[:200]}")
@@ -84,7 +85,8 @@ class RecordFeeder:
         run = log.last_before(log.runs, index)
         # Everything that writes a log line (few records), in file order; logged steps only as curves.
         wanted: set[int] = set(log.raw_index)
-        for items in (log.runs, log.epochs, log.checkpoints, log.terminals, log.actions, log.ends, log.reopens):
+        for items in (log.runs, log.epochs, log.validations, log.checkpoints, log.terminals, log.actions, log.ends,
+                      log.reopens):
             wanted.update(i for i, _ in items)
         wanted.update([i for i, _ in log.evaluations if i <= index][-REBUILD_REPORTS:])
         last_step = log.curves.upto(index) - 1
@@ -92,7 +94,8 @@ class RecordFeeder:
             wanted.add(log.curves.index[last_step])  # its progress bars and throughput line
         for i in sorted(i for i in wanted if i <= index)[-REBUILD_LINES:]:
             self.apply(i, log.record(i))
-        app.log_pane.show_recorded(self._step_curve(index, run))
+        # The charts up to ``index`` (across resumes), straight from the log's arrays.
+        app.log_pane.show_recorded(chart_series(log.curves, log.runs, log.epochs, index, max_steps=MAX_CURVE_POINTS))
         attention = self.cursor.attention()
         if isinstance(attention, dict):
             app.attention_pane.show_recorded(RecordError(f"[line {attention.get('line')}] {attention.get('raw')}"))
@@ -100,16 +103,6 @@ class RecordFeeder:
             app.attention_pane.show_recorded(attention)
         for _, record in self.cursor.console(limit=50):
             app.console_pane.show_recorded(record)
-
-    def _step_curve(self, index: int, run: tuple[int, dict] | None) -> StepCurve:
-        """The loss curve of the current run up to ``index``, straight from the log's arrays."""
-        c = self.log.curves
-        start = c.upto(run[0]) if run else 0
-        stop = c.upto(index)
-        spe = (run[1].get("steps_per_epoch") if run else 0) or 0
-        stride = max(1, -(-(stop - start) // MAX_CURVE_POINTS))
-        picked = range(start, stop, stride)
-        return StepCurve([c.step[k] / spe if spe else float(c.epoch[k]) for k in picked], [c.loss[k] for k in picked])
 
     def _set_form(self, config: dict | None) -> None:
         if not config:

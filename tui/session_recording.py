@@ -4,7 +4,8 @@
   sessions folder ($TWB_SESSIONS_DIR or ./sessions), like `twb train --session`: its config, every
   engine event, the user's actions (start, resume, cancel, interrupt) and how it ended. The run's
   checkpoints go into the session's ``checkpoints/`` folder. Resuming from a checkpoint inside a
-  session's folder appends to that session, as `twb train --resume ... --session` does.
+  session's folder appends to that session, as `twb train --resume ... --session` does (one
+  policy for both: core.sessions.run_target).
 - Attention views and pipeline prompts go into the running training session; with no run in
   progress they go into one ``<date-time>-workbench`` session, opened at the first such activity
   and closed when the workbench quits. A finished run's session is never reopened for them.
@@ -24,8 +25,8 @@ from core.config import PRESETS, RunConfig
 from core.errors import UserError
 from core.events import Event
 from core.sessions import names, schema
-from core.sessions.names import session_of_checkpoint
 from core.sessions.recorder import SessionRecorder
+from core.sessions.run_target import open_run_target
 
 DISABLE_ENV = "TWB_NO_SESSIONS"
 EXPLORE_NAME = "workbench"
@@ -57,32 +58,26 @@ class WorkbenchSessions:
     # --- training runs -----------------------------------------------------------------------
 
     def open_run(self, config: RunConfig, resume_from: str | None, out_dir: str | os.PathLike | None):
-        """Record a run about to start (training thread). Returns the out dir the trainer should use:
-        the session's checkpoints/ unless the workbench was given one, or the run resumes inside its
-        session (the trainer then keeps writing next to the checkpoint)."""
+        """Record a run about to start (training thread). Returns the out dir the trainer should use,
+        as core.sessions.run_target decides: the session's checkpoints/ unless the workbench was
+        given one, or None when the run resumes inside its session (it keeps writing next to the
+        checkpoint)."""
         if not self.enabled:
             return out_dir
         self.interrupting = False
-        folder = session_of_checkpoint(resume_from) if resume_from else None
         try:
-            recorder = None
-            if folder is not None:
-                try:
-                    recorder = SessionRecorder.resume(folder)
-                except (UserError, OSError):  # another process holds it, or it cannot be appended to
-                    folder = None
-            if recorder is None:
-                recorder = SessionRecorder.create(run_name(config), self.root)
+            target = open_run_target(self.root, run_name(config), resume_from=resume_from, out_dir=out_dir)
         except (UserError, OSError) as exc:
             self._report(f"this run is not recorded as a session: {exc}")
             return out_dir
+        for note in target.notes:
+            self._warn(note)
+        recorder = target.recorder
         recorder.record_config(config)
         recorder.record_action("resume" if resume_from else "start", checkpoint=resume_from)
         with self._lock:
             self.run = recorder
-        if out_dir is None and folder is None:
-            out_dir = recorder.checkpoints_dir
-        return out_dir
+        return target.out_dir
 
     def on_event(self, event: Event) -> None:
         """EventCallback for the engine (training thread)."""

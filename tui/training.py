@@ -25,10 +25,10 @@ def leave_a_core_for_the_ui() -> None:
 
 
 def default_trainer_factory(config: RunConfig, on_event, out_dir=None, resume_from=None):
-    """The engine's Trainer, writing checkpoints where `twb train` would (runs/<date-time>)."""
+    """The engine's Trainer, writing checkpoints where `twb train` would (a new runs/<date-time>)."""
     from core.training.checkpoint import resolve_checkpoint  # torch loads here, in the worker thread
-    from core.commands.train import default_out_dir
     from core.errors import UserError
+    from core.training.run_folder import DEFAULT_ROOT, choose_run_folder
     from core.training.trainer import Trainer
 
     if resume_from is not None:
@@ -37,6 +37,10 @@ def default_trainer_factory(config: RunConfig, on_event, out_dir=None, resume_fr
         except UserError:
             pass  # the Trainer reports it as TrainingFailed, in the training log
     if out_dir is None:
-        out_dir = Path(resume_from).parent if resume_from is not None else default_out_dir()
+        try:
+            out_dir = choose_run_folder(None, resume_from)
+        except UserError:
+            # The Trainer checks its folder again and reports the same problem as TrainingFailed.
+            out_dir = Path(resume_from).parent if resume_from is not None else DEFAULT_ROOT
     leave_a_core_for_the_ui()
     return Trainer(config, on_event, out_dir=out_dir, resume_from=resume_from)

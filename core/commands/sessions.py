@@ -8,7 +8,6 @@ from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    _add_session_option_to_train(sub)
     parser = sub.add_parser(
         "sessions", help="list recorded sessions (name, start, status, epochs, best accuracy, duration)",
         description="List the sessions under the sessions folder ($TWB_SESSIONS_DIR or ./sessions), "
@@ -31,18 +30,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     show.set_defaults(func=show_command)
 
 
-def _add_session_option_to_train(sub: argparse._SubParsersAction) -> None:
-    """`twb train --session NAME`, added to the train parser built just before this one
-    (core.commands.train comes first in core.cli.COMMAND_MODULES) plus a consumer factory."""
-    train_parser = sub.choices.get("train")
-    if train_parser is None:
-        return
-    from core.commands import train
-    from core.sessions import train_option
+def find_session(ref: str, root: str | None) -> Path:
+    """The session folder ``ref`` names; when several share the name, a note says which is used."""
+    from core.sessions.names import resolve_session
 
-    if train_option.consumer_factory not in train.CONSUMER_FACTORIES:
-        train.CONSUMER_FACTORIES.append(train_option.consumer_factory)
-    train_option.install(train_parser)
+    return resolve_session(ref, root, note=lambda message: print(f"twb: note: {message}", file=sys.stderr))
 
 
 def list_command(args: argparse.Namespace) -> int:
@@ -63,7 +55,7 @@ def export_command(args: argparse.Namespace) -> int:
     from core.sessions import export, names
     from core.sessions.reader import open_session
 
-    log = open_session(args.session, args.sub_dir or args.dir)
+    log = open_session(find_session(args.session, args.sub_dir or args.dir))
     for problem in log.problems:
         print(f"twb: warning: {log.folder.name}: {problem}", file=sys.stderr)
     if args.output == "-":
@@ -79,7 +71,7 @@ def show_command(args: argparse.Namespace) -> int:
     from core.sessions import listing
     from core.sessions.reader import open_session
 
-    log = open_session(args.session, args.sub_dir or args.dir)
+    log = open_session(find_session(args.session, args.sub_dir or args.dir))
     summary = listing.summarize_log(log)
     print(listing.format_table([summary]))
     print(f"records: {len(log)}; {log.end_detail()}")

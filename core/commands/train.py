@@ -4,39 +4,28 @@ Settings come from a preset, then a TOML file, then ``--data``/``--val``, then `
 (later wins). With ``--resume`` the checkpoint's own config is the starting point instead of a
 preset. Bad input (missing file, bad ``--set``, invalid config) exits 2 with one line per problem;
 a failed run exits 1; Ctrl-C, SIGTERM and SIGHUP save an interrupt checkpoint and exit 128 +
-the signal number (130 for Ctrl-C).
+the first signal's number (130 for Ctrl-C). Further signals while it is saved are ignored with a
+notice, so the checkpoint is never left half-written.
 
-Extending (e.g. ``--session NAME`` recording the run): the command is built from two hooks.
-
-- ``ARGUMENT_HOOKS``: callables ``hook(parser)`` run after the built-in options are added; add
-  your own options there.
-- ``CONSUMER_FACTORIES``: callables ``factory(args, config, out_dir) -> EventCallback | None``;
-  ``make_consumers`` calls each and every non-None callback receives every training event,
-  after the printer. A consumer must be quick (it runs on the training thread).
-
-A module registers both at import time and is imported before ``core.cli.build_parser`` runs,
-or appends to them in ``register`` of its own command module listed earlier in
-``core.cli.COMMAND_MODULES``.
+With ``--session NAME`` the run is also recorded as a session (core.sessions.run_target
+decides which session and which checkpoint folder); ``train`` hands every event to the printer
+and, when recording, to the session recorder.
 """
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING
 
 from core import events as ev
 from core.config import PRESETS, RunConfig, apply_overrides, check, load_toml, preset, with_field
 from core.errors import UserError
 
-ArgumentHook = Callable[[argparse.ArgumentParser], None]
-ConsumerFactory = Callable[[argparse.Namespace, RunConfig, Path], "ev.EventCallback | None"]
-
-ARGUMENT_HOOKS: list[ArgumentHook] = []
-CONSUMER_FACTORIES: list[ConsumerFactory] = []
+if TYPE_CHECKING:
+    from core.sessions.run_target import RunTarget
 
 EPILOG = """examples:
   twb train                                     the built-in synthetic task (preset 'default')
@@ -55,8 +44,6 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_arguments(parser)
-    for hook in ARGUMENT_HOOKS:
-        hook(parser)
     parser.set_defaults(func=run)
     return parser
 
@@ -70,7 +57,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="override one setting, e.g. --set train.lr=3e-4 (repeatable)")
     parser.add_argument("--out", metavar="DIR", help="run folder for checkpoints (default: runs/<date-time>)")
     parser.add_argument("--resume", metavar="DIR", help="continue from a checkpoint (or a run folder)")
+    parser.add_argument("--fresh-optimizer", action="store_true", help="with --resume: continue even when the checkpoint has no optimizer.pt (the optimizer starts anew)")
     parser.add_argument("--quiet", action="store_true", help="print only the epoch lines and the final report")
+    parser.add_argument("--session", metavar="NAME",
+                        help="record the run as a session under the sessions folder (replay it with `twb replay NAME`, "
+                             "follow it live with `twb attach NAME`); with --resume, appends to the checkpoint's session")
+    parser.add_argument("--sessions-dir", metavar="DIR",
+                        help="sessions folder (default: $TWB_SESSIONS_DIR or ./sessions)")
 
 
 # --- config ---------------------------------------------------------------------------------
@@ -96,65 +89,100 @@ def build_config(args: argparse.Namespace) -> RunConfig:
         if not Path(args.val).is_file():
             raise UserError(f"validation file {args.val!r} not found", "check the path given to --val")
         config = with_field(config, "data.val_path", args.val)
-    return apply_overrides(config, list(args.overrides or []))
+    config = apply_overrides(config, list(args.overrides or []))
+    if args.val and config.data.source != "file":
+        raise UserError(f"--val {args.val} is used only with training data from a file",
+                        "add --data FILE (or set data.source=file and data.train_path)")
+    return config
 
 
-def default_out_dir(root: Path = Path("runs")) -> Path:
-    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    path, n = root / stamp, 1
-    while path.exists():  # two runs started within the same second
-        n += 1
-        path = root / f"{stamp}-{n}"
-    return path
-
-
-# --- consumers ------------------------------------------------------------------------------
-
-def make_consumers(args: argparse.Namespace, config: RunConfig, out_dir: Path) -> list[ev.EventCallback]:
-    """The printer, then whatever ``CONSUMER_FACTORIES`` add (see the module docstring)."""
-    from core.commands.printer import HeadlessPrinter
-
-    consumers: list[ev.EventCallback] = [HeadlessPrinter(quiet=bool(getattr(args, "quiet", False)))]
-    for factory in CONSUMER_FACTORIES:
-        consumer = factory(args, config, out_dir)
-        if consumer is not None:
-            consumers.append(consumer)
-    return consumers
 
 
 # --- running --------------------------------------------------------------------------------
 
 EXIT_FAILED = 1
+REPORT_FILE = "class_report.csv"  # every class's figures, when there are too many to print
 _STOP_SIGNALS = tuple(s for s in (getattr(signal, "SIGINT", None), getattr(signal, "SIGTERM", None),
                                   getattr(signal, "SIGHUP", None)) if s is not None)
 
 
 def run(args: argparse.Namespace) -> int:
-    from core.training.checkpoint import resolve_checkpoint
+    """Train; with --session, recorded from the first setting checked to the exit code."""
+    session = open_session(args) if args.session is not None else None
+    try:
+        code = train(args, session)
+    except BaseException as exc:  # a user error before training, or a bug: the session says so
+        if session is not None:
+            close_session(session.recorder, None, exc)
+        raise
+    if session is not None:
+        close_session(session.recorder, code, None)
+    return code
+
+
+def open_session(args: argparse.Namespace) -> "RunTarget":
+    """The session --session NAME records into (core.sessions.run_target picks it)."""
+    from core.sessions.run_target import open_run_target
+
+    if not args.session.strip():
+        raise UserError("--session needs a name", "pass a name, e.g. --session baseline, or leave the option out")
+    target = open_run_target(args.sessions_dir, args.session, resume_from=args.resume, out_dir=args.out,
+                             named=args.session)
+    for note in target.notes:
+        _tell(f"twb: note: {note}")
+    target.recorder.record_action("resume" if args.resume else "start", argv=sys.argv[1:], checkpoint=args.resume)
+    _tell(f"twb: recording session {target.recorder.folder}")
+    return target
+
+
+def close_session(recorder, code: int | None, error: BaseException | None) -> None:
+    """The session's end record: finished, failed, or interrupted (with the signal), from how the run ended."""
+    from core.sessions import schema
+
+    if code is not None:
+        status = {0: schema.FINISHED}.get(code, schema.INTERRUPTED if code >= 128 else schema.FAILED)
+        detail = {"signal": code - 128} if code >= 128 else {}
+    else:
+        status = schema.INTERRUPTED if isinstance(error, KeyboardInterrupt) else schema.FAILED
+        detail = {"message": str(error) or type(error).__name__}
+    recorder.close(status, **detail)
+    if recorder.error is not None:
+        _tell(f"twb: warning: the session stopped recording: {recorder.error}")
+    _tell(f"twb: session {recorder.folder.name}: {status}")
+
+
+def train(args: argparse.Namespace, session: "RunTarget | None") -> int:
+    """Build the config, prepare the data and train; every event goes to the printer, then to the
+    session recorder when there is one."""
+    from core.commands.printer import HeadlessPrinter
+    from core.training.resume import check_resumable
+    from core.training.run_folder import choose_run_folder
     from core.data.prepare import prepare_data
     from core.training.trainer import Trainer
 
     config = check(build_config(args))
-    resume_from = resolve_checkpoint(args.resume) if args.resume else None
+    fresh_optimizer = bool(getattr(args, "fresh_optimizer", False))
+    resume_from = check_resumable(args.resume, fresh_optimizer) if args.resume else None
     data = prepare_data(config.data, config.model, config.train.seed)
     check(config, train_size=len(data.train.labels))
-    if args.out:
-        out_dir = Path(args.out)
-    elif resume_from is not None:
-        out_dir = resume_from.parent  # keep writing into the run being resumed
-    else:
-        out_dir = default_out_dir()
+    out = session.out_dir if session is not None else args.out
+    out_dir = choose_run_folder(out, resume_from)  # checked (or created) before training
 
-    trainer = Trainer(config, ev.fan_out(*make_consumers(args, config, out_dir)), out_dir=out_dir,
-                      resume_from=resume_from, data=data)
+    printer = HeadlessPrinter(quiet=bool(args.quiet), full_report=out_dir / REPORT_FILE)
+    recorder = session.recorder.on_event if session is not None else None
+    trainer = Trainer(config, ev.fan_out(printer, recorder), out_dir=out_dir, resume_from=resume_from, data=data,
+                      fresh_optimizer=fresh_optimizer)
     received: list[int] = []
 
     def on_signal(signum, frame) -> None:
-        if received:  # a second Ctrl-C: stop waiting for the checkpoint
-            raise KeyboardInterrupt
+        if received:
+            # Stopping now would leave a half-written checkpoint (and abort the interpreter
+            # while the worker writes it); the save is short, so it is allowed to finish.
+            _tell(f"twb: {signal.Signals(signum).name} received again; still saving the interrupt "
+                  "checkpoint (kill -9 to abandon it)")
+            return
         received.append(signum)
-        print(f"twb: {signal.Signals(signum).name} received, saving an interrupt checkpoint...",
-              file=sys.stderr, flush=True)
+        _tell(f"twb: {signal.Signals(signum).name} received, saving an interrupt checkpoint...")
         trainer.interrupt()
 
     previous = _install_handlers(on_signal)
@@ -173,6 +201,14 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(outcome, ev.TrainingCancelled):
         return 128 + (received[0] if received else signal.SIGINT)
     return EXIT_FAILED
+
+
+def _tell(line: str) -> None:
+    """A status line on stderr; after SIGHUP the terminal may be gone, which must not stop the run."""
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
 
 
 def _install_handlers(handler) -> dict[int, object]:

@@ -17,8 +17,9 @@ from typing import Any
 
 from core.data.builtin import random_data, synthetic_data
 from core.config import DataConfig, ModelConfig
+from core.config_check import builtin_data_errors
 from core.errors import UserError
-from core.data.readers import Table, read_table
+from core.data.readers import Table, read_table, require_regular_file
 from core.data.tokenization import TextEncoder, build_encoder
 
 
@@ -159,7 +160,16 @@ def _from_builtin(data_cfg: DataConfig, model_cfg: ModelConfig, seed: int) -> _R
                 {"num_samples": data_cfg.num_samples})
 
 
+def _some(names: list[str], limit: int = 3) -> str:
+    shown = ", ".join(map(repr, names[:limit]))
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
 def _from_files(data_cfg: DataConfig, seed: int) -> _Raw:
+    # Before reading anything: a FIFO or a device as either path would block the read for ever.
+    require_regular_file(data_cfg.train_path, "data.train_path")
+    if data_cfg.val_path:
+        require_regular_file(data_cfg.val_path, "data.val_path")
     train = read_table(data_cfg.train_path, data_cfg.text_column, data_cfg.label_column)
     label_names = label_order({normalise_label(x) for x in set(train.labels)})
     if len(label_names) < 2:
@@ -176,13 +186,19 @@ def _from_files(data_cfg: DataConfig, seed: int) -> _Raw:
         val = _read_val(data_cfg, train)
         info.update(val_path=str(Path(val.path).resolve()), val_text_column=val.text_column,
                     val_label_column=val.label_column)
+        # A validation file the user chose may lack a class (its report row then has no support);
+        # it cannot be empty (read_table refuses that), so the validation loss is always defined.
         return _Raw(train.texts, _label_ids(train, label_names, "training file"), val.texts,
                     _label_ids(val, label_names, f"training file {train.path}"), label_names, info)
     labels = _label_ids(train, label_names, "training file")
+    single = [label_names[i] for i, n in sorted(Counter(labels).items()) if n < 2]
+    if single:
+        # A class with one example can be trained on or validated on, not both.
+        raise UserError(f"{train.path}: class{'es' if len(single) > 1 else ''} {_some(single)} "
+                        f"{'have' if len(single) > 1 else 'has'} a single example; the validation split needs "
+                        "one of each class besides those trained on",
+                        "add examples, remove those rows, or give a validation file with data.val_path")
     train_idx, val_idx = stratified_split(labels, data_cfg.val_fraction, seed)
-    if not val_idx:
-        raise UserError(f"{train.path}: too few examples to hold any out for validation",
-                        "add examples, raise data.val_fraction or give data.val_path")
     info.update(val_path="", val_fraction=data_cfg.val_fraction)
     return _Raw([train.texts[i] for i in train_idx], [labels[i] for i in train_idx],
                 [train.texts[i] for i in val_idx], [labels[i] for i in val_idx], label_names, info)
@@ -213,10 +229,9 @@ def prepare_data(data_cfg: DataConfig, model_cfg: ModelConfig, seed: int) -> Pre
                             "give a CSV, TSV or JSONL file: --data PATH or --set data.train_path=PATH")
         raw = _from_files(data_cfg, seed)
     elif data_cfg.source in ("synthetic", "random"):
-        if data_cfg.num_classes < 2:
-            raise UserError(f"data.num_classes is {data_cfg.num_classes}", "use at least 2 classes")
-        if data_cfg.num_samples < 2:
-            raise UserError(f"data.num_samples is {data_cfg.num_samples}", "use at least 2 examples")
+        # The config check's rules, for callers that prepare data without checking first.
+        for error in builtin_data_errors(data_cfg):
+            raise UserError(str(error))
         raw = _from_builtin(data_cfg, model_cfg, seed)
     else:
         raise UserError(f"unknown data.source {data_cfg.source!r}", "use 'synthetic', 'random' or 'file'")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
+import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,11 +48,33 @@ def _fail(path: Path, message: str, hint: str, line: int | None = None) -> UserE
     return UserError(f"{where}: {message}", hint)
 
 
+_NOT_REGULAR = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+                (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                (stat.S_ISSOCK, "a socket"))
+
+
+def require_regular_file(path: str | Path, setting: str = "the path") -> None:
+    """UserError unless ``path`` is an existing regular file (a link to one is fine).
+
+    Opening a FIFO or a terminal device blocks until someone writes to it, so the type is
+    checked before any read.
+    """
+    path = Path(path).expanduser()
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise _fail(path, "file not found", "check the path (relative paths start at the current folder)") from None
+    except OSError as exc:
+        raise _fail(path, f"cannot read the file: {exc.strerror or exc}", "check its permissions") from None
+    for is_kind, kind in _NOT_REGULAR:
+        if is_kind(mode):
+            raise _fail(path, f"is {kind}, not a regular file", f"point {setting} at a CSV, TSV or JSONL file")
+    if not stat.S_ISREG(mode):
+        raise _fail(path, "is not a regular file", f"point {setting} at a CSV, TSV or JSONL file")
+
+
 def _read_text(path: Path) -> str:
-    if not path.exists():
-        raise _fail(path, "file not found", "check the path (relative paths start at the current folder)")
-    if path.is_dir():
-        raise _fail(path, "is a folder, not a file", "point at a CSV, TSV or JSONL file")
+    require_regular_file(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -182,14 +206,34 @@ def _read_delimited(path: Path, text: str, delimiter: str, text_column: str, lab
     return Table(str(path), columns, text_name, label_name, texts, labels, lines)
 
 
-def _json_value_to_text(value: object) -> str:
-    if value is None:
+def _fail_at(path: Path, line_word: str, number: int, message: str, hint: str) -> UserError:
+    """``path, line N: ...`` for JSONL; ``path: item N: ...`` for one JSON array."""
+    if line_word == "line":
+        return _fail(path, message, hint, number)
+    return _fail(path, f"{line_word} {number}: {message}", hint)
+
+
+def _json_value_to_text(value: object, path: Path, line_word: str, number: int, name: str) -> str:
+    """A text or label field as text; null and NaN become "" (missing), lists and objects are errors."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
+    if isinstance(value, (list, dict)):
+        kind = "list" if isinstance(value, list) else "object"
+        raise _fail_at(path, line_word, number, f"field {name!r} holds a JSON {kind}, not a single value",
+                       f"give {name!r} a string (or a number) in every example")
     if isinstance(value, bool):
         return str(int(value))
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value)
+    text = str(value)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate escape such as "\ud800"
+        raise _fail_at(path, line_word, number, f"field {name!r} holds {text[exc.start]!r}, half of a "
+                       "UTF-16 surrogate pair, which is not text",
+                       "fix the escape (a character outside the BMP needs both halves) or write the character "
+                       "itself") from None
+    return text
 
 
 def _read_jsonl(path: Path, text: str, text_column: str, label_column: str) -> Table:
@@ -229,8 +273,8 @@ def _read_jsonl(path: Path, text: str, text_column: str, label_column: str) -> T
         if missing:
             raise _fail(path, f"no {missing[0]!r} field (fields found: {', '.join(map(repr, obj))})",
                         "every example needs the same text and label fields", number)
-        texts.append(_json_value_to_text(obj[text_name]))
-        labels.append(_json_value_to_text(obj[label_name]).strip())
+        texts.append(_json_value_to_text(obj[text_name], path, line_word, number, text_name))
+        labels.append(_json_value_to_text(obj[label_name], path, line_word, number, label_name).strip())
         lines.append(number)
     return Table(str(path), columns, text_name, label_name, texts, labels, lines)
 
@@ -246,7 +290,14 @@ def read_table(path: str | Path, text_column: str = "", label_column: str = "") 
         table = _read_delimited(path, text, "\t" if fmt == "tsv" else ",", text_column, label_column)
     if not table.texts:
         raise _fail(path, "the file has a header but no examples", "add at least one example per class")
-    for label, line in zip(table.labels, table.lines):
-        if not label:
-            raise _fail(path, f"empty label in column {table.label_column!r}", "give every example a label", line)
+    missing = [line for label, line in zip(table.labels, table.lines) if is_missing_label(label)]
+    if missing:
+        more = f" (and {len(missing) - 1} more rows without one)" if len(missing) > 1 else ""
+        raise _fail(path, f"no label in column {table.label_column!r}: empty, null or NaN{more}",
+                    "give every example a label, or remove the rows without one", missing[0])
     return table
+
+
+def is_missing_label(label: str) -> bool:
+    """Empty, or NaN in any spelling (a spreadsheet's or pandas' mark for a missing value)."""
+    return not label or label.lower().lstrip("+-") == "nan"

@@ -9,6 +9,7 @@ truncation itself, so a plain pipeline call needs no extra arguments.
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -16,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 from core.errors import UserError
+from core.files import _umask
 
 EXPORT_MARKER = "twb-classifier"
 # Short probes that must tokenize identically in the workbench and in transformers.
@@ -25,18 +27,28 @@ _PROBES = ("Hello world, this is a test.", "an UNSEEN word: zyxwv!", "a")
 def export_checkpoint(checkpoint_dir: str | os.PathLike, out_dir: str | os.PathLike) -> Path:
     """Write the checkpoint's classifier to out_dir as a Hugging Face model folder; returns it.
 
-    out_dir must be new, empty, or an earlier export (which is replaced whole, atomically).
+    out_dir must be new, empty, or an earlier export holding only the files an export writes
+    (it is then replaced whole, atomically); a folder with anything else in it is refused, so
+    no file of the user's is ever deleted. Folders get mode 0755 and files 0644 (less the umask).
     """
-    from core.training.checkpoint import load_classifier, replace_folder
+    from core.training.checkpoint import load_classifier, new_temp_folder, replace_folder
 
     out = Path(out_dir).expanduser()
     _check_target(out)
     loaded = load_classifier(checkpoint_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = new_temp_folder(out)
+    except OSError as exc:
+        raise _write_error(out, exc) from None
     try:
         _write(loaded, tmp)
+        _check_only_ours(out, {p.name for p in tmp.iterdir()})
+        _usual_modes(tmp)
         replace_folder(tmp, out)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise _write_error(out, exc) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -44,6 +56,33 @@ def export_checkpoint(checkpoint_dir: str | os.PathLike, out_dir: str | os.PathL
 
     remember_export(out)
     return out
+
+
+def _check_only_ours(out: Path, written: set[str]) -> None:
+    """An earlier export is replaced only when it holds nothing but what an export writes."""
+    if not out.is_dir():
+        return
+    foreign = sorted(p.name for p in out.iterdir() if p.name not in written or not p.is_file())
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        raise UserError(f"export folder {str(out)!r} holds files an export did not write ({shown}); nothing was replaced",
+                        "move those files away or export to a new folder")
+
+
+def _usual_modes(folder: Path) -> None:
+    # transformers writes the weights 0600; an export is meant to be shared like any model folder.
+    mask = _umask()
+    os.chmod(folder, 0o777 & ~mask)
+    for path in folder.iterdir():
+        os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~mask)
+
+
+def _write_error(out: Path, exc: OSError) -> UserError:
+    reason = exc.strerror or str(exc)
+    full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    kept = "; an earlier export there is kept" if out.exists() else ""
+    return UserError(f"cannot write export folder {str(out)!r}: {reason}{kept}",
+                     "free some disk space" if full else "choose a folder you can write to")
 
 
 def _check_target(out: Path) -> None:

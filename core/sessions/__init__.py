@@ -2,9 +2,10 @@
 
 - ``SessionRecorder`` (recorder.py): plug ``recorder.on_event`` into the trainer; record
   actions, attention views and console prompts; ``close(status)``.
-- ``SessionLog`` (reader.py): open a log as an index plus small derived state, read lazily.
-- ``SessionFollower`` (follow.py): follow a session another process writes.
+- ``SessionLog`` (reader.py): open a log as an index plus small derived state, read lazily;
+  records.py checks each record, curves.py keeps the chart points.
 - ``ReplayCursor`` (cursor.py): the state of a session as of a record, for the replay view.
+- run_target.py: which session and checkpoint folder a training run writes to (CLI and workbench).
 - listing.py (`twb sessions`), export.py (CSV), names.py (folders), schema.py (the format).
 """
 import importlib
@@ -12,8 +13,8 @@ import importlib
 # Names resolve on first use: the workbench imports core.sessions.names for its first frame,
 # and the reader pulls in numpy, which that frame does not need.
 _EXPORTS = {
-    "SessionFollower": "follow", "resolve_session": "names", "sanitize_name": "names",
-    "sessions_root": "names", "Problem": "reader", "SessionLog": "reader", "open_session": "reader",
+    "resolve_session": "names", "sanitize_name": "names",
+    "sessions_root": "names", "Problem": "records", "SessionLog": "reader", "open_session": "reader",
     "SessionRecorder": "recorder", "SCHEMA_VERSION": "schema", "SessionError": "schema",
 }
 
@@ -25,6 +26,6 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "SessionRecorder", "SessionLog", "SessionFollower", "Problem", "SessionError", "SCHEMA_VERSION",
+    "SessionRecorder", "SessionLog", "Problem", "SessionError", "SCHEMA_VERSION",
     "open_session", "resolve_session", "sanitize_name", "sessions_root",
 ]

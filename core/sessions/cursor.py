@@ -17,9 +17,9 @@ from core.sessions import schema
 from core.sessions.reader import MALFORMED, SessionLog
 
 # What the training log pane lists (attention and console records go to their own panes).
-LOG_TYPES = frozenset({"RunStarted", "StepLogged", "EpochCompleted", "ClassReportComputed", "EvaluationReported", "CheckpointSaved",
-                       "TrainingFinished", "TrainingFailed", "TrainingCancelled", schema.ACTION, schema.END,
-                       schema.REOPENED, schema.CONFIG, schema.DATA_SUMMARY})
+LOG_TYPES = frozenset({"RunStarted", "StepLogged", "EpochCompleted", "ValidationReported", "ClassReportComputed",
+                       "EvaluationReported", "CheckpointSaved", "TrainingFinished", "TrainingFailed",
+                       "TrainingCancelled", schema.ACTION, schema.END, schema.REOPENED, schema.CONFIG})
 SPEEDS = (1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, None)  # None: instant
 MAX_PAUSE_S = 2.0  # long idle gaps in the recording are shortened to this when playing
 
@@ -92,10 +92,6 @@ class ReplayCursor:
     def config(self) -> dict[str, Any] | None:
         """The hyperparameters as they were at the cursor (core.config.to_dict form)."""
         found = self.log.last_before(self.log.configs, self.position)
-        return found[1] if found else None
-
-    def run_started(self) -> dict[str, Any] | None:
-        found = self.log.last_before(self.log.runs, self.position)
         return found[1] if found else None
 
     def epochs(self) -> list[dict[str, Any]]:

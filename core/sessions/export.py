@@ -1,4 +1,7 @@
-"""A session's metrics as CSV, one row per logged step and per epoch, for plotting elsewhere."""
+"""A session's metrics as CSV, one row per logged step, mid-epoch validation and epoch, for plotting elsewhere.
+
+A NaN (null in the log) is an empty cell, as is a field the row's kind does not have.
+"""
 from __future__ import annotations
 
 import csv
@@ -13,6 +16,7 @@ COLUMNS = ["kind", "epoch", "step", "epoch_progress", "loss", "lr", "samples_per
            "elapsed_s", "train_loss", "val_loss", "val_accuracy", "train_accuracy", "time"]
 _STEP_FIELDS = ("epoch", "step", "epoch_progress", "loss", "lr", "samples_per_s", "tokens_per_s", "elapsed_s")
 _EPOCH_FIELDS = ("epoch", "train_loss", "val_loss", "val_accuracy", "train_accuracy", "elapsed_s")
+_VALIDATION_FIELDS = ("epoch", "step", "val_loss", "val_accuracy", "elapsed_s")
 
 
 def write_csv(log: SessionLog, out: TextIO) -> int:
@@ -24,16 +28,22 @@ def write_csv(log: SessionLog, out: TextIO) -> int:
     writer.writerow(COLUMNS)
     rows = 0
     last_step: object = ""
-    for _, r in log.records(only={"StepLogged", "EpochCompleted"}):
+    damaged = set(log.raw_index)  # reported by the reader, not rows
+    for index, r in log.records(only={"StepLogged", "ValidationReported", "EpochCompleted"}):
+        if index in damaged:
+            continue
         if r.get("type") == "StepLogged":
             row = {k: r.get(k) for k in _STEP_FIELDS}
             row["kind"] = "step"
             last_step = r.get("step", "")
+        elif r.get("type") == "ValidationReported":
+            row = {k: r.get(k) for k in _VALIDATION_FIELDS}
+            row["kind"] = "validation"
         elif r.get("type") == "EpochCompleted":
             row = {k: r.get(k) for k in _EPOCH_FIELDS}
             row["kind"] = "epoch"
             row["step"] = last_step
-        else:  # a damaged line of those types: reported by the reader, not a row
+        else:  # a line of those types that is not JSON: reported by the reader, not a row
             continue
         row["time"] = r.get("ts")
         writer.writerow(["" if row.get(c) is None else row.get(c) for c in COLUMNS])

@@ -6,11 +6,12 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 from core.sessions import names
 from core.formatting import format_duration
 from core.sessions.reader import SessionLog
-from core.sessions.schema import SessionError
+from core.sessions.schema import SessionError, SessionStatus
 
 
 @dataclass(frozen=True)
@@ -18,7 +19,7 @@ class SessionSummary:
     folder: Path
     name: str
     started: str  # local time "YYYY-mm-dd HH:MM", or "" when unknown
-    status: str  # running | finished | failed | cancelled | interrupted | crashed | unreadable
+    status: SessionStatus | Literal["unreadable"]
     epochs: int  # highest epoch completed
     total_epochs: int | None
     best_val_accuracy: float | None
@@ -37,20 +38,28 @@ def summarize(folder: str | os.PathLike) -> SessionSummary:
     try:
         log = SessionLog.open(folder)
     except SessionError as exc:
-        return SessionSummary(folder, names.user_name(folder.name), _stamp_of(folder.name), "unreadable",
-                              0, None, None, None, 0, [exc.message])
+        return _unreadable(folder, exc.message)
+    except OSError as exc:  # e.g. a log the user may not read: that session only
+        return _unreadable(folder, f"{folder / names.LOG_NAME} cannot be read: {exc.strerror or exc}")
     return summarize_log(log)
 
 
+def _unreadable(folder: Path, problem: str) -> SessionSummary:
+    return SessionSummary(folder, names.user_name(folder.name), _stamp_of(folder.name), "unreadable",
+                          0, None, None, None, 0, [problem])
+
+
 def summarize_log(log: SessionLog) -> SessionSummary:
-    accuracies = [r["val_accuracy"] for _, r in log.epochs
+    # Mid-epoch evaluations (train.eval_every_steps) count: the best checkpoint may come from one.
+    accuracies = [r["val_accuracy"] for _, r in (*log.epochs, *log.validations)
                   if isinstance(r.get("val_accuracy"), (int, float)) and math.isfinite(r["val_accuracy"])]
     epochs = max((int(r.get("epoch") or 0) for _, r in log.epochs), default=0)
     total = log.runs[-1][1].get("total_epochs") if log.runs else None
     times = [t for t in (log.ts[0], log.ts[-1]) if math.isfinite(t)] if len(log) else []
     duration = times[-1] - times[0] if len(times) == 2 else None
+    header_name = log.header.get("name")
     return SessionSummary(
-        folder=log.folder, name=log.header.get("name") or log.name,
+        folder=log.folder, name=header_name if isinstance(header_name, str) and header_name else log.name,
         started=_started(log), status=log.status(), epochs=epochs, total_epochs=total,
         best_val_accuracy=max(accuracies) if accuracies else None, duration_s=duration,
         records=len(log), problems=[p.message for p in log.problems])

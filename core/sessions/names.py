@@ -1,7 +1,8 @@
 """Session folder names and where sessions live.
 
 A session folder is ``<YYYYmmdd-HHMMSS>-<name>`` under the sessions root. The user-given part
-is sanitised to a safe character set so that no name, however odd, writes outside the root.
+is sanitised to letters and digits of any script plus '.', '_' and '-', so that no name, however
+odd, writes outside the root, and "Résumé-日本" stays readable.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import re
 import unicodedata
 from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
 from core.errors import UserError
 
@@ -22,7 +24,6 @@ ROOT_ENV = "TWB_SESSIONS_DIR"
 DEFAULT_ROOT = "sessions"
 MAX_NAME_LEN = 64
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _STAMP = re.compile(r"^\d{8}-\d{6}(?:-\d+)?-")
 
 
@@ -34,14 +35,14 @@ def sessions_root(explicit: str | os.PathLike | None = None) -> Path:
 
 
 def sanitize_name(name: str) -> str:
-    """A name made only of letters, digits, '.', '_' and '-', never starting with '.' or '-'.
+    """A name made only of letters, digits (any script), '.', '_' and '-', never starting with '.' or '-'.
 
-    Separators, '..', control characters and other symbols become '-', so the result is always
-    a single path component inside the sessions root.
+    Separators, '..', control and format characters and other symbols become '-', so the result
+    is always a single path component inside the sessions root. NFKC first, so that look-alikes
+    such as a full-width solidus become the plain character and are replaced like it.
     """
-    text = unicodedata.normalize("NFKD", name or "")
-    text = text.encode("ascii", "ignore").decode("ascii")
-    text = _UNSAFE.sub("-", text)
+    text = unicodedata.normalize("NFKC", name or "")
+    text = "".join(c if c in "._-" or unicodedata.category(c)[0] in "LNM" else "-" for c in text)
     text = re.sub(r"(?:^|(?<=-))\.+(?=-|$)", "", text)  # "..", "." left as a whole segment
     text = re.sub(r"\.{2,}", ".", text)
     text = re.sub(r"-{2,}", "-", text).strip(".-_")
@@ -120,9 +121,30 @@ def _created(folder: Path) -> float:
         return 0.0
 
 
-def resolve_session(ref: str, root: str | os.PathLike | None = None) -> Path:
+def sessions_named(ref: str, root: str | os.PathLike | None = None) -> list[Path]:
+    """Sessions whose folder name is ``ref``, else whose user-given name is ``ref`` (oldest first)."""
+    sessions = list_session_dirs(sessions_root(root))
+    by_folder = [p for p in sessions if p.name == ref]
+    if by_folder:
+        return by_folder
+    wanted = sanitize_name(ref)
+    return [p for p in sessions if user_name(p.name) == wanted]
+
+
+def choice_note(ref: str, matches: list[Path]) -> str | None:
+    """When several sessions answer to ``ref``: which one is used (the newest) and how to pick another."""
+    if len(matches) < 2:
+        return None
+    others = ", ".join(p.name for p in reversed(matches[:-1][-3:]))
+    return (f"{len(matches)} sessions are named {ref!r}; using {matches[-1].name}, the newest "
+            f"(pass a folder name to choose another: {others})")
+
+
+def resolve_session(ref: str, root: str | os.PathLike | None = None,
+                    note: Callable[[str], None] | None = None) -> Path:
     """Find a session by folder path, folder name, or user-given name (the newest wins).
 
+    When several sessions answer to the name, ``note`` is told which one was chosen.
     Raises UserError naming what was looked for and what exists.
     """
     root_path = sessions_root(root)
@@ -131,17 +153,17 @@ def resolve_session(ref: str, root: str | os.PathLike | None = None) -> Path:
         return as_path
     if as_path.is_file() and as_path.name == LOG_NAME:
         return as_path.parent
-    sessions = list_session_dirs(root_path)
-    by_folder = [p for p in sessions if p.name == ref]
-    if by_folder:
-        return by_folder[0]
-    wanted = sanitize_name(ref)
-    by_name = [p for p in sessions if user_name(p.name) == wanted]
-    if not by_name:
-        by_name = [p for p in sessions if p.name.startswith(ref) or user_name(p.name).startswith(wanted)]
-    if by_name:
-        return by_name[-1]
+    matches = sessions_named(ref, root_path)
+    if not matches:
+        wanted = sanitize_name(ref)
+        matches = [p for p in list_session_dirs(root_path)
+                   if p.name.startswith(ref) or user_name(p.name).startswith(wanted)]
+    if matches:
+        message = choice_note(ref, matches)
+        if message and note is not None:
+            note(message)
+        return matches[-1]
     if as_path.is_dir():
         raise UserError(f"{ref} has no {LOG_NAME}: it is not a session folder", "pass a folder listed by `twb sessions`")
-    known = ", ".join(user_name(p.name) for p in sessions[-5:]) or "none yet"
+    known = ", ".join(user_name(p.name) for p in list_session_dirs(root_path)[-5:]) or "none yet"
     raise UserError(f"no session {ref!r} under {root_path}", f"run `twb sessions` to list them (recent: {known})")

@@ -12,64 +12,24 @@ tear; an empty file, a missing header or a newer schema raise ``SessionError``.
 """
 from __future__ import annotations
 
-import json
 import os
-import re
 from array import array
 from bisect import bisect_right
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
 
 from core.events import RENAMED_EVENT_TYPES, Event, from_record
-from core.sessions import names, schema
+from core.sessions import line_scan, names, schema
+from core.sessions.curves import RecordedCurves
+from core.sessions.records import MALFORMED, Problem, check_fields, json_or_none
 from core.sessions.writer import writer_alive
 
-# One match per line: the writer's fixed prefix when present, then (for logged steps, in the
-# order the writer emits core.events.StepLogged) the curve fields, then the rest of the line.
-# No "^": each match ends after a "\n", so findall's next match starts at the next line.
-_LINE = re.compile(
-    rb'(?:\{"seq":(\d+),"ts":(-?[0-9.eE+-]{1,32}),"type":"([A-Za-z0-9_.-]{1,64})"'
-    rb'(?:,"epoch":(\d+),"step":(\d+),"total_steps":[^,\n]*,"epoch_progress":[^,\n]*,"loss":([^,\n]*),'
-    rb'"lr":([^,\n]*),"samples_per_s":[^,\n]*,"tokens_per_s":([^,\n]*),)?)?[^\n]*\n')
+__all__ = ["MALFORMED", "Problem", "SessionLog", "json_or_none", "open_session"]
+
 nan = float("nan")
 _CHUNK = 1 << 20  # bytes read at a time: bounds the memory of indexing
-MALFORMED = "(malformed)"
-
-
-@dataclass(frozen=True)
-class Problem:
-    kind: str  # torn_tail | malformed | unknown_type | header_only | repaired | out_of_order
-    message: str
-    line: int | None = None  # 1-based line number in session.jsonl
-    offset: int | None = None  # byte offset in session.jsonl
-
-    def __str__(self) -> str:
-        return self.message
-
-
-@dataclass
-class Curves:
-    """Per logged step: the record index it came from and the numbers a chart needs."""
-    index: array = field(default_factory=lambda: array("q"))
-    step: array = field(default_factory=lambda: array("q"))
-    epoch: array = field(default_factory=lambda: array("q"))
-    loss: array = field(default_factory=lambda: array("d"))
-    lr: array = field(default_factory=lambda: array("d"))
-    tokens_per_s: array = field(default_factory=lambda: array("d"))
-
-    def add(self, index: int, r: dict[str, Any]) -> None:
-        values = (int(r.get("step") or 0), int(r.get("epoch") or 0), float(r.get("loss", nan)),
-                  float(r.get("lr", nan)), float(r.get("tokens_per_s") or 0.0))
-        self.index.append(index)  # only after every value converted, so the arrays stay aligned
-        for column, value in zip((self.step, self.epoch, self.loss, self.lr, self.tokens_per_s), values):
-            column.append(value)
-
-    def upto(self, cursor: int) -> int:
-        """How many logged steps are at or before record ``cursor``."""
-        return bisect_right(self.index, cursor)
 
 
 class SessionLog:
@@ -92,18 +52,18 @@ class SessionLog:
         self._bulk_codes = {t.encode(): c for t, c in self._codes.items() if t not in (MALFORMED, schema.HEADER)}
         self.end = 0  # byte offset just after the last complete line
         self.problems: list[Problem] = []
-        self.curves = Curves()
+        self.curves = RecordedCurves()
         # Small derived state: (record index, parsed record) in file order.
         self.epochs: list[tuple[int, dict[str, Any]]] = []
         self.runs: list[tuple[int, dict[str, Any]]] = []
         self.configs: list[tuple[int, dict[str, Any]]] = []
         self.checkpoints: list[tuple[int, dict[str, Any]]] = []
-        self.evaluations: list[tuple[int, dict[str, Any]]] = []
+        self.validations: list[tuple[int, dict[str, Any]]] = []  # mid-epoch (ValidationReported)
+        self.evaluations: list[tuple[int, dict[str, Any]]] = []  # final per-class reports
         self.terminals: list[tuple[int, dict[str, Any]]] = []
         self.actions: list[tuple[int, dict[str, Any]]] = []
         self.ends: list[tuple[int, dict[str, Any]]] = []
         self.reopens: list[tuple[int, dict[str, Any]]] = []
-        self.data_summaries: list[tuple[int, dict[str, Any]]] = []
         self.attention_index = array("q")
         self.console_index = array("q")
         self.raw_index = array("q")  # unknown types and malformed lines, shown raw
@@ -185,81 +145,49 @@ class SessionLog:
     def _index_buffer(self, buf: bytes, base: int) -> int:
         """Index each complete line of ``buf`` (which starts at file offset ``base``); bytes consumed.
 
-        The common records (logged steps, attention views, console prompts) are handled in bulk:
-        one regex pass finds every line's prefix, numpy finds the line ends, and a second regex
-        pass reads the curve fields of the logged steps. Everything else is parsed one by one.
+        The common records (logged steps, attention views, console prompts) are handled in bulk
+        (core.sessions.line_scan); everything else is parsed one by one.
         """
         consumed = buf.rfind(b"\n") + 1
         if not consumed:
             return 0
-        arr = np.frombuffer(buf, dtype=np.uint8, count=consumed)
-        ends = np.flatnonzero(arr == 0x0A)  # (n,) position of each line's "\n"
-        starts = np.empty_like(ends)
-        starts[0] = 0
-        starts[1:] = ends[:-1] + 1
-        closed = (ends > starts) & (arr[ends - 1] == 0x7D)  # line ends with "}"
-        lines = _LINE.findall(buf, 0, consumed)  # one (seq, ts, type) per line; b"" where no prefix
-        first = len(self.offsets)
-        seq_b, ts_b, type_b, *step_fields = zip(*lines)
-        # Columns of byte strings are converted by numpy in C rather than one float() per line.
-        types_s = np.array(type_b)
-        kinds, inverse = np.unique(types_s, return_inverse=True)
-        get = self._bulk_codes.get
-        codes = np.array([get(bytes(k), 255) for k in kinds], dtype=np.uint8)[inverse]  # 255: parse to know
-        seq_s = np.array(seq_b, dtype="S32")
-        seq_s[seq_s == b""] = b"-1"
-        seqs = seq_s.astype(np.int64)
-        ts_s = np.array(ts_b, dtype="S40")
-        ts_s[ts_s == b""] = b"nan"
-        ts = ts_s.astype(np.float64)
+        lines = line_scan.scan(buf, consumed, self._bulk_codes)
+        codes, seqs, first = lines.codes, lines.seqs, len(self.offsets)
+        starts, ends = lines.starts.tolist(), lines.ends.tolist()
 
         # seq must grow: flag each prefixed line whose seq is not above every seq before it.
         running = np.maximum.accumulate(np.concatenate(([self._last_seq], seqs)))[:-1]
         for i in np.flatnonzero((seqs >= 0) & (seqs <= running)).tolist():
             self.problems.append(Problem("out_of_order", f"line {first + i + 1} has seq {seqs[i]} after seq {running[i]}",
-                                         first + i + 1, base + int(starts[i])))
+                                         first + i + 1, base + starts[i]))
         self._last_seq = max(self._last_seq, int(seqs.max()))
 
         step_code, attention_code, console_code = (self._codes[t] for t in ("StepLogged", schema.ATTENTION, schema.CONSOLE))
         bulk = (codes == step_code) | (codes == attention_code) | (codes == console_code)
-        bulk &= closed
+        bulk &= lines.closed
         if first == 0:
             bulk[0] = False  # the header is checked alone
-        self.offsets.frombytes((starts + base).astype(np.int64).tobytes())
-        self.ts.frombytes(ts.tobytes())
+        self.offsets.frombytes((lines.starts + base).astype(np.int64).tobytes())
+        self.ts.frombytes(lines.ts.tobytes())
         self.types.extend(np.where(bulk, codes, 0).tobytes())
         self.attention_index.extend((np.flatnonzero(bulk & (codes == attention_code)) + first).tolist())
         self.console_index.extend((np.flatnonzero(bulk & (codes == console_code)) + first).tolist())
         steps = np.flatnonzero(bulk & (codes == step_code)).tolist()
-        self._bulk_steps(buf, base, first, steps, step_fields, starts.tolist(), ends.tolist())
-        starts_l, ends_l = starts.tolist(), ends.tolist()
-        for i in np.flatnonzero(~bulk).tolist():  # the few small records that feed derived state
-            self._add_line(first + i, base + starts_l[i], buf[starts_l[i]:ends_l[i]])
+        columns = line_scan.step_columns(lines.step_fields, steps) if steps else None
+        if columns is not None:
+            curves = self.curves
+            curves.index.frombytes((np.array(steps) + first).astype(np.int64).tobytes())
+            for column, values in zip((curves.step, curves.epoch, curves.loss, curves.lr, curves.tokens_per_s), columns):
+                column.frombytes(values.tobytes())
+        # The few small records that feed derived state, and any step line the scan could not
+        # read (a damaged line, or another field order): parsed, which also reports damage.
+        careful = ~bulk
+        if steps and columns is None:
+            careful[steps] = True
+        for i in np.flatnonzero(careful).tolist():
+            self._add_line(first + i, base + starts[i], buf[starts[i]:ends[i]])
         self.problems.sort(key=lambda p: (p.line or 0))
         return consumed
-
-    def _bulk_steps(self, buf: bytes, base: int, first: int, steps: list[int], fields: list[tuple[bytes, ...]],
-                    starts: list[int], ends: list[int]) -> None:
-        """Curve points of the chunk's logged steps, from the fields the line regex captured.
-
-        A chunk where some step line did not yield them (a damaged line, or another field
-        order) is parsed line by line instead, which also reports the damage.
-        """
-        if not steps:
-            return
-        picked = np.array(steps)
-        try:
-            epoch, step, loss, lr, tokens = (np.array(col)[picked] for col in fields)
-            columns = (step.astype(np.int64), epoch.astype(np.int64), loss.astype(np.float64),
-                       lr.astype(np.float64), tokens.astype(np.float64))
-        except ValueError:  # b"" (the fields did not match) or not a number
-            for i in steps:
-                self._add_line(first + i, base + starts[i], buf[starts[i]:ends[i]])
-            return
-        curves = self.curves
-        curves.index.frombytes((picked + first).astype(np.int64).tobytes())
-        for column, values in zip((curves.step, curves.epoch, curves.loss, curves.lr, curves.tokens_per_s), columns):
-            column.frombytes(values.tobytes())
 
     def _add_line(self, index: int, offset: int, raw: bytes) -> None:
         """Classify one line the careful way (parsing it), and fill its slot in the index."""
@@ -298,11 +226,15 @@ class SessionLog:
             self.problems.append(Problem("malformed", f"line {line} is a {rtype} record with bad fields ({exc}): shown raw",
                                          line, offset))
 
-    def _derive(self, index: int, rtype: str, r: dict | None, offset: int) -> None:
+    def _derive(self, index: int, rtype: str, r: dict, offset: int) -> None:
+        check_fields(rtype, r)  # a record with wrong field types is damage, like a malformed line
         if rtype == "StepLogged":
             self.curves.add(index, r)
         elif rtype == "EpochCompleted":
             self.epochs.append((index, r))
+        elif rtype == "ValidationReported":
+            self.curves.add_validation(index, r)
+            self.validations.append((index, r))
         elif rtype == "RunStarted":
             self.runs.append((index, r))
             self.configs.append((index, r.get("config") or {}))
@@ -318,8 +250,6 @@ class SessionLog:
             self.actions.append((index, r))
         elif rtype == schema.END:
             self.ends.append((index, r))
-        elif rtype == schema.DATA_SUMMARY:
-            self.data_summaries.append((index, r))
         elif rtype == schema.REOPENED:
             self.reopens.append((index, r))
             repaired = r.get("repaired")
@@ -337,9 +267,6 @@ class SessionLog:
                                          index + 1, offset))
 
     # --- reading records ---------------------------------------------------------------------
-
-    def type_of(self, index: int) -> str:
-        return self.type_names[self.types[index]]
 
     def line_bytes(self, index: int) -> bytes:
         start = self.offsets[index]
@@ -396,7 +323,7 @@ class SessionLog:
         """Index where the latest writer began (0, or its ``reopened`` record)."""
         return self.reopens[-1][0] if self.reopens else 0
 
-    def status(self, alive: bool | None = None) -> str:
+    def status(self, alive: bool | None = None) -> schema.SessionStatus:
         """running, finished, failed, cancelled, interrupted or crashed."""
         start = self.segment_start()
         if self.ends and self.ends[-1][0] >= start:
@@ -450,13 +377,6 @@ class SessionLog:
             except (TypeError, KeyError, ValueError):
                 return record
         return record
-
-
-def json_or_none(raw: bytes) -> Any:
-    try:
-        return json.loads(raw)
-    except ValueError:  # includes UnicodeDecodeError
-        return None
 
 
 def open_session(ref: str | os.PathLike, root: str | os.PathLike | None = None) -> SessionLog:

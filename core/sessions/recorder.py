@@ -23,7 +23,7 @@ class SessionRecorder:
         self.writer = writer
         self.folder: Path = writer.folder
         self.error: OSError | None = None
-        self.last_terminal: str | None = None
+        self.last_terminal: schema.SessionStatus | None = None
         self._last_config: dict[str, Any] | None = None
         self._lock = threading.Lock()
 
@@ -70,10 +70,7 @@ class SessionRecorder:
         """The run's config as a record, and as config.toml in the session folder."""
         self._record_config_dict(cfg.to_dict(config), config)
 
-    def record_data_summary(self, summary: dict[str, Any]) -> None:
-        self._write(schema.DATA_SUMMARY, {"summary": summary})
-
-    def record_action(self, action: str, **detail: Any) -> None:
+    def record_action(self, action: schema.Action, **detail: Any) -> None:
         """A user action: start, cancel, resume, interrupt, detach, or a note."""
         self._write(schema.ACTION, {"action": action, "detail": detail})
 
@@ -99,7 +96,7 @@ class SessionRecorder:
         self._write(schema.CONSOLE, {"task": task, "model": model, "inputs": inputs, "params": params or {},
                                      "result": result, "error": error, "latency_s": latency_s})
 
-    def close(self, status: str | None = None, **detail: Any) -> None:
+    def close(self, status: schema.EndStatus | None = None, **detail: Any) -> None:
         """Write the end marker and release the session. ``status`` defaults to how the last run ended."""
         if self.writer.closed:
             return

@@ -9,9 +9,9 @@ Record types (schema 1):
 - ``header``       first line only: format, schema, name, created, pid, host, twb_version
 - ``reopened``     a later process appends to the session (resume): pid, host, repaired tear
 - ``config``       config (core.config.to_dict), toml (file name of the saved copy)
-- ``data_summary`` summary (plain data: source, paths, counts, lengths)
 - engine events    ``type`` is the event class name (RunStarted, StepLogged, EpochCompleted, ...)
-                   and the other keys its fields, exactly ``core.events.to_record``
+                   and the other keys its fields, exactly ``core.events.to_record``; a NaN or
+                   infinite float is written as null (JSON has neither), read back as NaN
 - ``action``       action (start, cancel, resume, interrupt, ...), detail
 - ``attention``    an attention view the user looked at: tokens, shape, float16 weights (base64)
 - ``console``      a pipeline prompt: task, model, inputs, params, result, error, latency_s
@@ -23,9 +23,7 @@ higher ``schema`` than ``SCHEMA_VERSION`` is refused with a message saying so.
 from __future__ import annotations
 
 import base64
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 if TYPE_CHECKING:  # numpy loads only when weights are (de)coded: the workbench's first frame needs none
     import numpy as np
@@ -39,23 +37,25 @@ SCHEMA_VERSION = 1
 HEADER = "header"
 REOPENED = "reopened"
 CONFIG = "config"
-DATA_SUMMARY = "data_summary"
 ACTION = "action"
 ATTENTION = "attention"
 CONSOLE = "console"
 END = "end"
 
-SESSION_TYPES = (HEADER, REOPENED, CONFIG, DATA_SUMMARY, ACTION, ATTENTION, CONSOLE, END)
+SESSION_TYPES = (HEADER, REOPENED, CONFIG, ACTION, ATTENTION, CONSOLE, END)
 EVENT_TYPE_NAMES = tuple(EVENT_TYPES) + tuple(RENAMED_EVENT_TYPES)
 KNOWN_TYPES = SESSION_TYPES + EVENT_TYPE_NAMES
 
 # What a session's status can be, as `twb sessions` shows it.
-RUNNING, FINISHED, FAILED, CANCELLED, INTERRUPTED, CRASHED = (
-    "running", "finished", "failed", "cancelled", "interrupted", "crashed")
-END_STATUSES = (FINISHED, FAILED, CANCELLED, INTERRUPTED)
-STATUS_OF_EVENT = {"TrainingFinished": FINISHED, "TrainingFailed": FAILED, "TrainingCancelled": CANCELLED}
+SessionStatus = Literal["running", "finished", "failed", "cancelled", "interrupted", "crashed"]
+EndStatus = Literal["finished", "failed", "cancelled", "interrupted"]  # what an ``end`` record says
+RUNNING, FINISHED, FAILED, CANCELLED, INTERRUPTED, CRASHED = get_args(SessionStatus)
+END_STATUSES: tuple[EndStatus, ...] = get_args(EndStatus)
+STATUS_OF_EVENT: dict[str, SessionStatus] = {
+    "TrainingFinished": FINISHED, "TrainingFailed": FAILED, "TrainingCancelled": CANCELLED}
 
-ACTIONS = ("start", "cancel", "resume", "interrupt", "detach", "note")
+Action = Literal["start", "cancel", "resume", "interrupt", "detach", "note"]
+ACTIONS: tuple[Action, ...] = get_args(Action)
 
 
 class SessionError(UserError):

@@ -8,6 +8,7 @@ second writer is refused instead of interleaving lines.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import socket
@@ -19,6 +20,7 @@ from typing import Any
 
 from core.errors import UserError
 from core.sessions import names, schema
+from core.version import twb_version
 
 try:  # POSIX; on other systems sessions work without the liveness lock.
     import fcntl
@@ -27,14 +29,6 @@ except ImportError:  # pragma: no cover
 
 _SEQ = re.compile(rb'^\{"seq":(\d+),')
 _TAIL_CHUNK = 1 << 16
-
-
-def twb_version() -> str:
-    try:
-        from importlib.metadata import version
-        return version("transformer-workbench")
-    except Exception:  # not installed (running from a checkout)
-        return "0.1.0"
 
 
 def _plain(value: Any) -> Any:
@@ -56,8 +50,29 @@ def encode_record(seq: int, record_type: str, fields: dict[str, Any], ts: float 
     for key, value in fields.items():
         if key not in body:
             body[key] = value
-    line = json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=_plain)
+    try:
+        line = json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_plain)
+    except ValueError:  # a NaN or infinity somewhere: rare, so only then is the record walked
+        line = json.dumps(_null_for_non_finite(body), separators=(",", ":"), ensure_ascii=False,
+                          allow_nan=False, default=_plain)
     return line.encode("utf-8") + b"\n"
+
+
+def _null_for_non_finite(value: Any) -> Any:
+    """JSON has no NaN or infinity (``NaN`` is not JSON): they are written as null.
+
+    Readers take a null where an event has a ``float`` field as NaN (core.events.from_record).
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _null_for_non_finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_null_for_non_finite(v) for v in value]
+    tolist = getattr(value, "tolist", None)  # numpy scalars and arrays
+    if callable(tolist):
+        return _null_for_non_finite(tolist())
+    return value
 
 
 def acquire_lock(folder: Path) -> int | None:
@@ -243,7 +258,7 @@ def _check_appendable(path: Path) -> None:
         return  # empty or torn header: reopen rewrites it
     try:
         header = json.loads(first)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise schema.SessionError(f"{path} does not start with a readable session header",
                                   "start a new session instead of resuming into this one") from None
     schema.check_header(header, str(path))

@@ -12,20 +12,24 @@ happen, the old folder waits as ``.<name>.old`` and ``resolve_checkpoint`` falls
 """
 from __future__ import annotations
 
+import copy
+import errno
 import json
 import os
-import random
+import pickle
+import re
 import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from core.config import RunConfig, from_dict, save_toml, to_dict
+from core.training.checkpoint_state import capture_rng_state, restore_rng_state, state_problem  # noqa: F401 (re-exported)
 from core.errors import UserError
 
 FORMAT_VERSION = 1
@@ -35,45 +39,64 @@ OPTIMIZER_FILE = "optimizer.pt"
 CONFIG_FILE = "config.toml"
 
 
-# --- RNG state as plain data ------------------------------------------------------------
-
-def capture_rng_state() -> dict[str, Any]:
-    """Every random generator training touches, as JSON-friendly lists."""
-    np_state = np.random.get_state()
-    state: dict[str, Any] = {
-        "torch": torch.get_rng_state().tolist(),
-        "numpy": [np_state[0], np_state[1].tolist(), int(np_state[2]), int(np_state[3]), float(np_state[4])],
-        "python": _python_state_to_list(random.getstate()),
-    }
-    if torch.cuda.is_available():
-        state["cuda"] = [s.tolist() for s in torch.cuda.get_rng_state_all()]
-    return state
-
-
-def restore_rng_state(state: dict[str, Any]) -> None:
-    torch.set_rng_state(torch.tensor(state["torch"], dtype=torch.uint8))
-    kind, keys, pos, has_gauss, cached = state["numpy"]
-    np.random.set_state((kind, np.array(keys, dtype=np.uint32), pos, has_gauss, cached))
-    version, internal, gauss = state["python"]
-    random.setstate((version, tuple(internal), gauss))
-    if state.get("cuda") and torch.cuda.is_available():
-        saved = [torch.tensor(s, dtype=torch.uint8) for s in state["cuda"]]
-        torch.cuda.set_rng_state_all(saved[: torch.cuda.device_count()])
-
-
-def _python_state_to_list(state: tuple) -> list:
-    version, internal, gauss = state
-    return [version, list(internal), gauss]
-
-
 # --- writing ------------------------------------------------------------------------------
 
+# ``.<name>.tmp-<pid>-<hex>``: a folder being written by process <pid>.
+_TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.tmp-(?P<pid>\d+)-[0-9a-f]+$")
+
+
+def is_checkpoint(folder: Path) -> bool:
+    """A folder this workbench wrote: it holds a state.json."""
+    return folder.is_dir() and (folder / STATE_FILE).is_file()
+
+
+def new_temp_folder(final: Path) -> Path:
+    """An empty folder next to ``final`` to write into before ``replace_folder`` moves it there.
+
+    mkdir rather than mkdtemp: the folder gets the user's usual permissions (mkdtemp's are 0700).
+    Temp folders that killed processes left behind in the same place are removed first.
+    """
+    remove_stale_temps(final.parent)
+    tmp = final.parent / f".{final.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    return tmp
+
+
+def remove_stale_temps(parent: Path) -> None:
+    """Delete ``.<name>.tmp-<pid>-*`` folders whose writing process is gone (a kill mid-save)."""
+    try:
+        entries = list(parent.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        match = _TEMP_NAME.match(entry.name)
+        if match and entry.is_dir() and not _process_alive(int(match["pid"])):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True  # this process writes one temp folder at a time; a second one is its own
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # another user's process, or not knowable: leave its folder alone
+    return True
+
+
 def replace_folder(tmp: Path, final: Path) -> None:
-    """Move a fully written ``tmp`` folder to ``final``, keeping the old one until it is gone."""
+    """Move a fully written ``tmp`` folder to ``final``, keeping the old one until it is gone.
+
+    A crash at any point leaves a whole copy: ``final``, or ``.<name>.old`` beside it (which
+    ``resolve_checkpoint`` falls back to). An old ``.<name>.old`` is only deleted while
+    ``final`` still exists.
+    """
     backup = final.parent / f".{final.name}.old"
-    if backup.exists():
-        shutil.rmtree(backup)
     if final.exists():
+        if backup.exists():
+            shutil.rmtree(backup)
         os.replace(final, backup)
     os.replace(tmp, final)
     if backup.exists():
@@ -89,12 +112,20 @@ def save_checkpoint(
     state: dict[str, Any],
     optimizer: torch.optim.Optimizer | None = None,
 ) -> Path:
-    """Write a checkpoint folder atomically; ``state`` is the trainer's plain-data progress."""
+    """Write a checkpoint folder atomically; ``state`` is the trainer's plain-data progress.
+
+    UserError when the disk is full or the folder cannot be written; the checkpoint that was
+    there before is then left as it was.
+    """
     final = Path(folder)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    # mkdir rather than mkdtemp: the folder gets the user's usual permissions (mkdtemp's are 0700).
-    tmp = final.parent / f".{final.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
+    if final.exists() and not is_checkpoint(final):
+        raise UserError(f"{str(final)!r} exists and is not a checkpoint (no {STATE_FILE}); it was not replaced",
+                        "move that folder away or choose another run folder")
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = new_temp_folder(final)
+    except OSError as exc:
+        raise _write_error(final, exc) from None
     try:
         # Contiguous CPU copies: safetensors refuses views, and the GPU copy stays untouched.
         weights = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
@@ -112,10 +143,21 @@ def save_checkpoint(
         (tmp / STATE_FILE).write_text(json.dumps(full_state), encoding="utf-8")
         _fsync_folder(tmp)
         replace_folder(tmp, final)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise _write_error(final, exc) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return final
+
+
+def _write_error(final: Path, exc: OSError) -> UserError:
+    reason = exc.strerror or str(exc)
+    hint = "free some disk space" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "check the folder's permissions"
+    kept = "; the previous checkpoint is kept" if final.exists() else ""
+    return UserError(f"cannot write checkpoint {str(final)!r}: {reason}{kept}",
+                     f"{hint}, then resume the run with --resume")
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -127,6 +169,9 @@ def _fsync_folder(folder: Path) -> None:
 
 
 # --- reading ------------------------------------------------------------------------------
+
+_DAMAGED = "the checkpoint is damaged; use another one (best/, last/ or interrupt/ of the run)"
+
 
 def resolve_checkpoint(folder: str | os.PathLike) -> Path:
     """The checkpoint folder to read; a save cut off between its two renames left ``.<name>.old``."""
@@ -146,28 +191,39 @@ def resolve_checkpoint(folder: str | os.PathLike) -> Path:
 
 
 def _latest_in_run_folder(run: Path) -> Path | None:
-    """In a run's out dir, the checkpoint furthest along: last/ or interrupt/."""
+    """In a run's out dir, the checkpoint furthest along: last/ or interrupt/ (or the ``.old``
+    copy a save cut off between its renames kept of either)."""
     best_step, best_path = -1, None
     for name in ("last", "interrupt"):
         folder = run / name
+        if not folder.exists():
+            folder = run / f".{name}.old"
         try:
-            step = int(json.loads((folder / STATE_FILE).read_text(encoding="utf-8")).get("step", 0))
-        except (OSError, ValueError, TypeError):
+            step = json.loads((folder / STATE_FILE).read_text(encoding="utf-8")).get("step", 0)
+        except (OSError, ValueError, AttributeError):
             continue
-        if step > best_step:
+        if isinstance(step, int) and step > best_step:
             best_step, best_path = step, folder
     return best_path
 
 
-def read_state(folder: str | os.PathLike) -> dict[str, Any]:
+def read_state(folder: str | os.PathLike, resumable: bool = False) -> dict[str, Any]:
+    """The checkpoint's state.json, checked field by field: UserError naming the file when it is
+    damaged. ``resumable``: it must also hold the RNG state a resume restores."""
     path = resolve_checkpoint(folder)
+    file = path / STATE_FILE
     try:
-        state = json.loads((path / STATE_FILE).read_text(encoding="utf-8"))
+        state = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise UserError(f"cannot read {path / STATE_FILE}: {exc}", "the checkpoint is damaged; use another one") from None
+        raise UserError(f"cannot read {file}: {exc}", _DAMAGED) from None
+    if not isinstance(state, dict):
+        raise UserError(f"{file} is not a checkpoint state (expected a JSON object)", _DAMAGED)
     if state.get("format") != FORMAT_VERSION:
         raise UserError(f"{path} has checkpoint format {state.get('format')!r}, expected {FORMAT_VERSION}",
                         "it was written by another version of the workbench")
+    problem = state_problem(state, resumable)
+    if problem:
+        raise UserError(f"{file} is damaged: {problem}", _DAMAGED)
     return state
 
 
@@ -176,16 +232,47 @@ def read_config(folder: str | os.PathLike) -> RunConfig:
 
 
 def load_weights(folder: str | os.PathLike, device: str | torch.device = "cpu") -> dict[str, torch.Tensor]:
-    return load_file(str(resolve_checkpoint(folder) / WEIGHTS_FILE), device=str(device))
+    """The weights; UserError naming the file when it is missing or damaged (e.g. cut short)."""
+    file = resolve_checkpoint(folder) / WEIGHTS_FILE
+    try:
+        return load_file(str(file), device=str(device))
+    except Exception as exc:  # safetensors' own error type, or an OSError
+        raise UserError(f"cannot read {file}: {_first_line(exc)}", _DAMAGED) from None
+
+
+def check_weights(folder: str | os.PathLike) -> None:
+    """Read only the weights file's header (it checks the file is whole) without loading tensors."""
+    file = resolve_checkpoint(folder) / WEIGHTS_FILE
+    try:
+        with safe_open(str(file), framework="pt"):
+            pass
+    except Exception as exc:
+        raise UserError(f"cannot read {file}: {_first_line(exc)}", _DAMAGED) from None
 
 
 def load_optimizer_state(folder: str | os.PathLike, device: torch.device) -> dict[str, Any] | None:
+    """The saved optimizer state, or None when the checkpoint has no optimizer.pt."""
     path = resolve_checkpoint(folder) / OPTIMIZER_FILE
     if not path.is_file():
         return None
-    # weights_only=True: tensors and plain containers only, no code from the file runs.
-    data = torch.load(path, map_location=device, weights_only=True)
+    try:
+        # weights_only=True: tensors and plain containers only, no code from the file runs.
+        data = torch.load(path, map_location=device, weights_only=True)
+    except pickle.UnpicklingError:
+        # torch's message goes on to suggest weights_only=False, i.e. running the file's code.
+        raise UserError(f"{path} holds objects other than tensors and plain data; it was not loaded",
+                        "use a checkpoint written by the workbench") from None
+    except Exception as exc:  # truncated, not a torch file at all
+        raise UserError(f"cannot read {path}: {_first_line(exc)}", _DAMAGED) from None
+    if not isinstance(data, dict) or not isinstance(data.get("optimizer"), dict) \
+            or not {"state", "param_groups"} <= set(data["optimizer"]):
+        raise UserError(f"{path} does not hold an optimizer state", _DAMAGED)
     return data["optimizer"]
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
 
 
 # --- predicting with a saved model -----------------------------------------------------------
@@ -232,6 +319,20 @@ class ClassifierSnapshot:
     def predict(self, texts: list[str]) -> list[dict[str, Any]]:
         return predict_texts(self.model, self.encoder, self.label_names, self.max_seq_len, texts)
 
+    @classmethod
+    def copy_of(cls, model: torch.nn.Module, encoder: Any, label_names: list[str], max_seq_len: int,
+                lock: Any) -> "ClassifierSnapshot":
+        """A snapshot of a model being trained; ``lock`` is held by the optimizer step."""
+        with lock:
+            # deepcopy, not a fresh model: building one would draw from the global RNG the
+            # training thread is using for dropout and break reproducibility.
+            clone = copy.deepcopy(model)
+        clone = clone.to("cpu").eval()
+        for p in clone.parameters():
+            p.grad = None
+            p.requires_grad_(False)
+        return cls(clone, encoder, label_names, max_seq_len)
+
 
 @dataclass
 class LoadedClassifier:
@@ -259,13 +360,15 @@ def load_classifier(folder: str | os.PathLike, device: str | torch.device = "cpu
     state = read_state(path)
     config = from_dict(state["config"])
     label_names = list(state["label_names"])
+    weights = load_weights(path)
     try:
-        weights = load_weights(path)
         # The embedding table's rows: a pretrained tokenizer's vocabulary may exceed model.vocab_size.
         vocab_size = int(weights["embedding.weight"].shape[0]) if "embedding.weight" in weights else None
         model = TransformerClassifier(config.model, len(label_names), vocab_size=vocab_size)
         model.load_state_dict(weights)
-    except Exception as exc:  # safetensors' own error type, a shape mismatch, a truncated file
-        raise UserError(f"cannot load the weights in {path}: {exc}", "the checkpoint is damaged or from another model shape") from None
+    except Exception as exc:  # a missing tensor or a shape mismatch
+        raise UserError(f"cannot load the weights in {path / WEIGHTS_FILE}: {_first_line(exc)}",
+                        "the checkpoint is damaged or from another model shape") from None
     model.to(device).eval()
     return LoadedClassifier(model=model, encoder=load_encoder(path), label_names=label_names, config=config)
+

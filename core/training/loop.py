@@ -1,17 +1,17 @@
 """The pieces of the training loop that know nothing of threads or events.
 
-Seeding, the optimizer, one training step, evaluation, and the bookkeeping that turns a
-window of on-device losses into numbers with a single GPU synchronisation.
+Seeding, the optimizer, one training step (``train_step``), evaluation, the state of one run,
+and the bookkeeping that turns a window of on-device losses into numbers with a single GPU
+synchronisation.
 """
 from __future__ import annotations
 
 import contextlib
 import copy
-import dataclasses
+import math
 import random
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -48,6 +48,33 @@ def build_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Opt
         return cls(groups, lr=cfg.lr, foreach=True)
 
 
+def train_step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: Any, lr: float,
+               cfg: TrainConfig, device: torch.device,
+               weights_lock: contextlib.AbstractContextManager | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """One optimizer step on one batch at learning rate ``lr``: the loss (0-d) and logits (B, C),
+    left on the device (reading them would synchronise). ``weights_lock`` is held only while
+    the weights change."""
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    with autocast_context(device, cfg.bf16):
+        logits = model(batch.input_ids, batch.attention_mask)  # (B, C)
+    loss = F.cross_entropy(logits.float(), batch.labels)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if cfg.grad_clip > 0:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+    with weights_lock or contextlib.nullcontext():
+        optimizer.step()
+    return loss, logits
+
+
+def checkpoint_bytes(model: torch.nn.Module) -> int:
+    """About what one checkpoint of ``model`` takes on disk: weights and Adam's two moments,
+    plus a margin for the tokenizer and state files."""
+    weights = sum(p.numel() * p.element_size() for p in model.parameters())
+    return 3 * weights + (4 << 20)
+
+
 def autocast_context(device: torch.device, bf16: bool) -> contextlib.AbstractContextManager:
     """bfloat16 autocast on CUDA when asked (no loss scaling needed, unlike float16); nothing on CPU."""
     if device.type == "cuda" and bf16:
@@ -82,12 +109,21 @@ class LossWindow:
         return both[0].tolist(), both[1].tolist()
 
 
-@dataclass
+@dataclass(frozen=True)
 class EvalResult:
     loss: float
     accuracy: float
     predictions: list[int]
     labels: list[int]
+
+
+@dataclass(frozen=True)
+class Validation:
+    """One evaluation on the validation split, judged against the run's best so far."""
+
+    result: EvalResult
+    metric: float  # val loss or val accuracy, as train.early_stopping_metric says
+    improved: bool  # a new best
 
 
 def eval_batch_size(train_batch_size: int) -> int:
@@ -139,23 +175,6 @@ def is_improvement(metric: str, value: float, best: float | None) -> bool:
     return value < best if metric == "val_loss" else value > best
 
 
-def encode_with_checkpoint_encoder(data: Any, folder: Path, max_seq_len: int) -> Any:
-    """The data re-encoded with the tokenizer saved in the checkpoint.
-
-    The weights were trained on that tokenizer's ids; one trained again on the same texts may
-    number its tokens differently, which would silently scramble the embedding table.
-    """
-    from core.data.prepare import EncodedSplit, encode_texts
-    from core.data.tokenization import load_encoder
-
-    encoder = load_encoder(folder)
-
-    def encode(split: Any) -> Any:
-        return EncodedSplit(split.texts, encode_texts(encoder, split.texts, max_seq_len), split.labels)
-
-    return dataclasses.replace(data, train=encode(data.train), val=encode(data.val), encoder=encoder)
-
-
 class PendingLog:
     """Training numbers gathered since the last StepLogged (log points may be throttled)."""
 
@@ -165,6 +184,24 @@ class PendingLog:
         self.steps = 0
         self.samples = 0
         self.tokens = 0
+
+
+def absorb_window(window: LossWindow, progress: "Progress", pending: PendingLog) -> tuple[int, float] | None:
+    """Add a window's losses (read with one synchronisation) to the epoch's sums and to the
+    pending log; when one is NaN or infinite, add nothing and return its (step, value)."""
+    losses, correct = window.read()
+    for offset, value in enumerate(losses):
+        if not math.isfinite(value):
+            return window.first_step + offset, value
+    for value, right, size in zip(losses, correct, window.sizes):
+        progress.epoch_loss_sum += value * size
+        progress.epoch_correct += int(right)
+        progress.epoch_samples += size
+        pending.loss_sum += value
+        pending.steps += 1
+        pending.samples += size
+    pending.tokens += window.tokens
+    return None
 
 
 class Progress:
@@ -204,3 +241,23 @@ class Progress:
             if name in state:
                 setattr(progress, name, copy.deepcopy(state[name]))
         return progress
+
+
+@dataclass
+class RunState:
+    """What one run builds and changes, made when its model exists (the trainer's settings stay
+    on the Trainer)."""
+
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    data: Any  # core.data.prepare.PreparedData, encoded with the checkpoint's tokenizer on resume
+    device: torch.device
+    progress: Progress
+    steps_per_epoch: int
+    total_steps: int
+    epoch: int = 0  # the epoch in progress, 1-based once training started
+    started: float = field(default_factory=time.perf_counter)  # for elapsed_s
+    session_start_step: int = 0  # progress.step when this process started training
+    best: tuple[EvalResult, int] | None = None  # (evaluation, epoch) of this session's best
+    last_emit: float = float("-inf")  # when the last StepLogged went out; the first always reports
+    pending: PendingLog = field(default_factory=PendingLog)

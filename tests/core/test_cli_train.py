@@ -1,4 +1,4 @@
-"""`twb train` headless: output, exit codes, bad input, interrupts and the consumer hooks."""
+"""`twb train` headless: output, exit codes, bad input, interrupts and the report printed."""
 import os
 import re
 import signal
@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 import torch
 
-import core.commands.train as train_command
 from core import events as ev
 from core.cli import main
 
@@ -64,21 +63,47 @@ def test_bad_input_exits_2_with_one_line_per_problem(argv, names, capsys, tmp_pa
     assert "Traceback" not in captured.err and "Epoch" not in captured.out
 
 
-def test_extension_hooks_add_options_and_event_consumers(tmp_path, monkeypatch, capsys):
-    seen = []
-    monkeypatch.setattr(train_command, "ARGUMENT_HOOKS", [lambda p: p.add_argument("--tag")])
-    monkeypatch.setattr(train_command, "CONSUMER_FACTORIES", [
-        lambda args, config, out_dir: (lambda e: seen.append((args.tag, out_dir, type(e).__name__)))])
-    code = main(["train", "--preset", "nano", "--set", "train.epochs=1", "--out", str(tmp_path), "--tag", "x"])
-    assert code == 0
-    assert seen[0] == ("x", tmp_path, "RunStarted") and seen[-1][2] == "TrainingFinished"
+def test_val_without_data_is_a_one_line_error_naming_the_fix(tmp_path, capsys):
+    val = tmp_path / "val.csv"
+    val.write_text("text,label\ngood,1\nbad,0\n")
+    code = main(["train", "--preset", "nano", "--val", str(val), "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1 and err[0].startswith("twb: error: --val") and "--data" in err[0]
+    assert not (tmp_path / "run").exists()
 
 
-def start_training(out_dir: Path) -> subprocess.Popen:
+def test_version_prints_the_package_version_and_exits_0():
+    from core.version import pyproject_version
+
+    done = subprocess.run([sys.executable, "-m", "tui.cli", "--version"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"twb {pyproject_version()}"
+    assert pyproject_version() and pyproject_version(ROOT / "no-such.toml") is None
+
+
+TWB = "import sys; from core.cli import main; sys.exit(main())"
+# The same, with every weights file taking two seconds to write: a signal surely lands mid-save.
+TWB_SLOW_SAVES = """
+import sys, time
+import safetensors.torch
+
+real_save_file = safetensors.torch.save_file
+def slow_save_file(*args, **kwargs):
+    time.sleep(2)
+    return real_save_file(*args, **kwargs)
+safetensors.torch.save_file = slow_save_file
+from core.cli import main
+sys.exit(main())
+"""
+
+
+def start_training(out_dir: Path, script: str = TWB) -> subprocess.Popen:
     """`twb train` in a subprocess, returned once its first progress line shows training is under way."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from core.cli import main; sys.exit(main())",
+        [sys.executable, "-c", script,
          "train", "--preset", "default", "--out", str(out_dir)],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
@@ -106,6 +131,45 @@ def test_a_stop_signal_saves_an_interrupt_checkpoint_that_resumes(tmp_path, caps
     # Resuming finishes the interrupted first epoch (epochs cut to 1 to keep the test short).
     assert main(["train", "--resume", str(out_dir), "--set", "train.epochs=1", "--quiet"]) == 0
     assert "Epoch 1/1, Train Loss" in capsys.readouterr().out
+
+
+def test_a_second_ctrl_c_while_saving_is_ignored_and_the_checkpoint_completes(tmp_path):
+    out_dir = tmp_path / "run"
+    proc = start_training(out_dir, TWB_SLOW_SAVES)
+    try:
+        proc.send_signal(signal.SIGINT)
+        assert "saving an interrupt checkpoint" in proc.stderr.readline()
+        proc.send_signal(signal.SIGINT)  # while the (slow) interrupt checkpoint is written
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "resume with: twb train --resume" in out
+    assert (out_dir / "interrupt" / "state.json").is_file()
+    assert not list(out_dir.glob(".*tmp*"))  # no half-written checkpoint left behind
+    assert "received again; still saving" in err and "Traceback" not in err
+
+
+def test_printer_caps_a_report_of_many_classes_and_writes_every_class_to_a_file(tmp_path, capsys):
+    from core.commands.printer import HeadlessPrinter
+
+    n = 300
+    report = ev.ClassReportComputed(
+        label_names=[f"class{i}" for i in range(n)], accuracy=0.5, precision=[0.5] * n, recall=[0.25] * n,
+        f1=[0.3] * n, support=[2] * n, confusion=[[1 if i == j else 0 for j in range(n)] for i in range(n)])
+    HeadlessPrinter(quiet=True, full_report=tmp_path / "report.csv")(report)
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) < 30  # was a line per class plus a 300 x 300 matrix
+    assert any("280 more classes not shown" in line for line in out)
+    assert out[-1].endswith(f"every class in {tmp_path / 'report.csv'})")
+    rows = (tmp_path / "report.csv").read_text().splitlines()
+    assert len(rows) == 1 + n and rows[-1] == "class299,0.5,0.25,0.3,2"
+
+    small = ev.ClassReportComputed(label_names=["neg", "pos"], accuracy=1.0, precision=[1.0, 1.0],
+                                   recall=[1.0, 1.0], f1=[1.0, 1.0], support=[3, 4], confusion=[[3, 0], [0, 4]])
+    HeadlessPrinter(quiet=True, full_report=tmp_path / "small.csv")(small)
+    assert "confusion" in capsys.readouterr().out and not (tmp_path / "small.csv").exists()
 
 
 def test_preset_and_resume_together_is_refused(tmp_path, capsys):

@@ -1,8 +1,10 @@
+import dataclasses
 import math
 
 import pytest
 
 from core import config as C
+from core import config_check
 from core.config import ConfigError, RunConfig
 
 
@@ -54,7 +56,7 @@ def test_batch_larger_than_training_set():
 
 
 def test_cuda_asked_for_but_absent(monkeypatch):
-    monkeypatch.setattr(C, "_cuda_available", lambda: False)
+    monkeypatch.setattr(config_check, "_cuda_available", lambda: False)
     cfg = C.with_field(RunConfig(), "train.device", "cuda")
     [error] = C.validate(cfg)
     assert error.field == "train.device" and "no CUDA" in error.message
@@ -97,5 +99,5 @@ def test_toml_errors_name_the_file_and_field(tmp_path):
 
 def test_every_field_explains_itself():
     for section in C.SECTIONS.values():
-        for f in C.fields(section):
+        for f in dataclasses.fields(section):
             assert f.metadata.get("help"), f"{section.__name__}.{f.name} has no help text"

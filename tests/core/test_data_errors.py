@@ -101,7 +101,8 @@ def test_unknown_extension(tmp_path):
 
 
 def test_too_few_examples_to_split(tmp_path):
-    assert "too few" in _error(tmp_path, "two.csv", "text,label\na,x\nb,y\n")
+    message = _error(tmp_path, "two.csv", "text,label\na,x\nb,y\n")
+    assert "two.csv" in message and "'x', 'y' have a single example" in message and "data.val_path" in message
 
 
 def test_unknown_source():

@@ -1,7 +1,10 @@
 """Export round trip: the exported folder predicts through transformers.pipeline exactly what
 the workbench predicts from the checkpoint."""
 import dataclasses
+import errno
 import json
+import os
+import stat
 
 import pytest
 
@@ -123,3 +126,54 @@ def test_export_of_a_missing_checkpoint_is_a_user_error(tmp_path):
 
     with pytest.raises(UserError, match="not found"):
         export_checkpoint(tmp_path / "nope", tmp_path / "out")
+
+
+def test_re_export_refuses_a_folder_with_files_the_user_added_and_keeps_them(tmp_path, capsys):
+    from core.cli import main
+
+    checkpoint = make_checkpoint(tmp_path / "ckpt")
+    out = tmp_path / "exported"
+    assert main(["export", str(checkpoint), str(out)]) == 0
+    (out / "README.md").write_text("my notes")
+    capsys.readouterr()
+    assert main(["export", str(checkpoint), str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "README.md" in err[0] and err[0].startswith("twb: error:")
+    assert (out / "README.md").read_text() == "my notes" and (out / "config.json").is_file()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp folder left
+
+
+def test_export_folder_and_files_get_the_usual_modes(tmp_path):
+    from core.hf.export import export_checkpoint
+
+    mask = os.umask(0o022)
+    try:
+        out = export_checkpoint(make_checkpoint(tmp_path / "ckpt"), tmp_path / "exported")
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o755
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in out.iterdir()} == {p.name: 0o644 for p in out.iterdir()}
+
+
+def test_a_read_only_or_full_export_target_is_one_line(tmp_path, monkeypatch, capsys):
+    from core.cli import main
+    import core.hf.export as export_module
+
+    checkpoint = make_checkpoint(tmp_path / "ckpt")
+    assert main(["export", str(checkpoint), "/sys/twb-export"]) == 2  # not writable, even for root
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "/sys/twb-export" in err[0]
+
+    out = tmp_path / "exported"
+    assert main(["export", str(checkpoint), str(out)]) == 0
+    before = (out / "model.safetensors").read_bytes()
+
+    def disk_full(loaded, folder):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(export_module, "_write", disk_full)
+    capsys.readouterr()
+    assert main(["export", str(checkpoint), str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "No space left on device" in err[0] and "Traceback" not in "\n".join(err)
+    assert (out / "model.safetensors").read_bytes() == before  # the earlier export is whole

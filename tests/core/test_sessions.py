@@ -14,7 +14,7 @@ from core.errors import UserError
 from core.events import EpochCompleted, StepLogged, TrainingFailed, from_record
 from core.sessions import SessionLog, SessionRecorder, names, schema
 from core.sessions.cursor import ReplayCursor
-from core.sessions.synthetic import attention_view, write_synthetic_session
+from tests.synthetic_sessions import attention_view, write_synthetic_session
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -119,7 +119,7 @@ def _run_child(code: str, tmp_path: Path) -> subprocess.CompletedProcess:
 def test_a_writer_that_dies_without_a_final_record_is_crashed_with_everything_before_it(tmp_path):
     child = _run_child("""
         import os
-        from core.sessions.synthetic import write_synthetic_session
+        from tests.synthetic_sessions import write_synthetic_session
         write_synthetic_session(None, "doomed", epochs=2, end="none", close=False)
         os._exit(9)  # no end record, no clean close: like a kill
         """, tmp_path)

@@ -10,7 +10,7 @@ from core import cli as core_cli
 from core.commands import sessions as sessions_command
 from core.formatting import format_duration
 from core.sessions.listing import list_sessions
-from core.sessions.synthetic import write_synthetic_session
+from tests.synthetic_sessions import write_synthetic_session
 
 
 def twb(argv, capsys):
@@ -96,3 +96,33 @@ def test_show_lists_the_problems_of_a_session(tmp_path, capsys):
 
 def test_durations_read_like_a_person_would_write_them():
     assert [format_duration(s) for s in (None, 4, 75, 3725)] == ["--:--", "0:04", "1:15", "1:02:05"]
+
+
+def test_duplicate_names_say_which_session_is_used_and_a_folder_name_picks_another(tmp_path, capsys):
+    older = write_synthetic_session(tmp_path, "same", epochs=1, steps_per_epoch=2).folder
+    newer = write_synthetic_session(tmp_path, "same", epochs=2, steps_per_epoch=2).folder
+    code, out, err = twb(["sessions", "show", "same", "--dir", str(tmp_path)], capsys)
+    assert code == 0 and "2/2" in out
+    (note,) = err.strip().splitlines()
+    assert note.startswith("twb: note: 2 sessions are named 'same'; using " + newer.name)
+    assert "pass a folder name" in note and older.name in note
+    code, out, err = twb(["sessions", "show", older.name, "--dir", str(tmp_path)], capsys)
+    assert code == 0 and "1/1" in out and err == ""
+
+
+def test_export_csv_into_a_pipe_closed_early_exits_quietly(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    write_synthetic_session(tmp_path, "long", epochs=20, steps_per_epoch=500)  # far more than a pipe holds
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen([sys.executable, "-m", "tui.cli", "sessions", "export-csv", "long", "-o", "-",
+                             "--dir", str(tmp_path)], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "PYTHONPATH": str(root)})
+    assert proc.stdout.readline().startswith(b"kind,epoch,step")  # what `head -1` reads, then it closes
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(60) == 141
+    assert "Traceback" not in err and "BrokenPipeError" not in err

@@ -7,7 +7,7 @@ import pytest
 from core.sessions import SessionError, SessionLog, SessionRecorder, names
 from core.sessions.cursor import ReplayCursor
 from core.sessions.export import write_csv
-from core.sessions.synthetic import write_synthetic_session
+from tests.synthetic_sessions import write_synthetic_session
 
 
 def log_path(folder: Path) -> Path:

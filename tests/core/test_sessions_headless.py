@@ -82,3 +82,15 @@ def test_a_run_that_cannot_start_still_leaves_a_session_that_says_why(tmp_path, 
     assert log.status() == "failed"
     assert "missing.csv" in log.ends[-1][1]["detail"]["message"]
     assert "recording session" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["", "  "])
+def test_an_empty_session_name_is_a_one_line_error(tmp_path, capsys, name):
+    from core import cli
+
+    code = cli.main(["train", "--preset", "nano", "--session", name, "--sessions-dir", str(tmp_path),
+                     "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert err[0].startswith("twb: error: --session needs a name")
+    assert list(tmp_path.iterdir()) == []  # nothing recorded, nothing trained

@@ -1,14 +1,12 @@
-"""The replay cursor and live following, without the terminal UI."""
-import os
-import threading
+"""The replay cursor, without the terminal UI."""
 
 import pytest
 
 from core import config as cfg
 from core.events import RunStarted
-from core.sessions import SessionFollower, SessionLog, SessionRecorder
+from core.sessions import SessionLog, SessionRecorder
 from core.sessions.cursor import ReplayCursor
-from core.sessions.synthetic import write_synthetic_session
+from tests.synthetic_sessions import write_synthetic_session
 
 
 @pytest.fixture
@@ -69,39 +67,3 @@ def test_play_speed_scales_the_recorded_gaps(replay):
     assert replay.delay_to_next(None) == 0.0
 
 
-def test_follower_delivers_only_complete_new_records_and_sees_the_end(tmp_path):
-    rec = write_synthetic_session(tmp_path, "live", epochs=1, steps_per_epoch=2, end="none", close=False)
-    follower = SessionFollower(rec.folder, interval=0.01)
-    assert follower.poll() == [] and not follower.ended
-    # half a record, as a writer mid-write would leave it: not delivered, not reported as damage
-    data = b'{"seq":%d,"ts":1.0,"type":"action","action":"note","detail":{}}\n' % rec.writer._seq
-    os.write(rec.writer._fd, data[:20])
-    assert follower.poll() == [] and follower.log.problems == []
-    os.write(rec.writer._fd, data[20:])
-    rec.writer._seq += 1
-    (index, record), = follower.poll()
-    assert record["action"] == "note"
-    rec.close("cancelled")
-    batch = follower.poll()
-    assert [r["type"] for _, r in batch] == ["end"]
-    follower.poll()
-    assert follower.ended and "cancelled" in follower.how_it_ended()
-
-
-def test_follow_streams_a_writer_in_another_thread_until_it_ends(tmp_path):
-    rec = SessionRecorder.create("stream", tmp_path)
-    follower = SessionFollower(rec.folder, interval=0.01)
-
-    def write():
-        for i in range(20):
-            rec.record_action("note", i=i)
-        rec.close("finished")
-
-    thread = threading.Thread(target=write)
-    thread.start()
-    seen = []
-    for _, record in follower.follow():
-        seen.append(record)
-    thread.join(5)
-    notes = [r["detail"]["i"] for r in seen if r["type"] == "action"]
-    assert notes == list(range(20)) and seen[-1]["type"] == "end"

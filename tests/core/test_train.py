@@ -265,7 +265,7 @@ def test_snapshot_is_a_cpu_eval_copy_that_predicts_and_leaves_training_unchanged
     assert len(prediction) == 2 and prediction[0]["label"] in snap.label_names
     assert sum(prediction[0]["scores"].values()) == pytest.approx(1.0)
     # Taking a snapshot draws no random numbers: the run is identical to one without it.
-    for a, b in zip(plain._model.state_dict().values(), watched._model.state_dict().values()):
+    for a, b in zip(plain.snapshot().model.state_dict().values(), watched.snapshot().model.state_dict().values()):
         assert torch.equal(a, b)
 
 
@@ -288,5 +288,5 @@ def test_evaluations_inside_epochs_report_and_save_the_best_without_changing_tra
     best_state = json.loads((tmp_path / "best" / "state.json").read_text())
     assert best_state["step"] == saved_best[-1].step and best_state["best_metric"] == min(losses)
     # Evaluating draws no random numbers and changes no weights.
-    for a, b in zip(plain._model.state_dict().values(), trainer._model.state_dict().values()):
+    for a, b in zip(plain.snapshot().model.state_dict().values(), trainer.snapshot().model.state_dict().values()):
         assert torch.equal(a, b)

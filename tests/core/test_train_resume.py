@@ -83,8 +83,8 @@ def test_interrupt_then_resume_matches_an_uninterrupted_run(data, uninterrupted,
         assert got.train_loss == pytest.approx(want.train_loss, abs=1e-6)
         assert got.val_loss == pytest.approx(want.val_loss, abs=1e-6)
         assert got.val_accuracy == want.val_accuracy
-    full_weights = full_trainer._model.state_dict()
-    for name, tensor in resumed._model.state_dict().items():
+    full_weights = full_trainer.snapshot().model.state_dict()
+    for name, tensor in resumed.snapshot().model.state_dict().items():
         torch.testing.assert_close(tensor, full_weights[name], rtol=0, atol=1e-6)
 
 

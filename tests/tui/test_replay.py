@@ -4,7 +4,7 @@ import json
 from core import config as cfg
 from core.events import EpochCompleted
 from core.sessions import SessionLog, SessionRecorder, names
-from core.sessions.synthetic import write_synthetic_session
+from tests.synthetic_sessions import write_synthetic_session
 from tui import cli as tui_cli
 from tui.replay import SessionGrew, replay_app
 from tui.screens.dialogs import ConfirmScreen, PromptScreen

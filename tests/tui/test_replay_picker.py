@@ -1,7 +1,7 @@
 """Opening a session from inside the workbench: the picker lists them, Enter replays, a attaches."""
 from textual.app import App
 
-from core.sessions.synthetic import write_synthetic_session
+from tests.synthetic_sessions import write_synthetic_session
 from tui.session_picker import SessionPickerScreen, pick_and_open
 
 

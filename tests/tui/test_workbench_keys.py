@@ -1,7 +1,7 @@
 """What a person sees of the keys: readable names in the help, presets in the palette, a session
 picker that fits at 80x24, Ctrl+S that asks before replacing a file, nothing behind the too-small notice."""
 from core.config import PRESETS, load_toml, save_toml, with_field
-from core.sessions.synthetic import write_synthetic_session
+from tests.synthetic_sessions import write_synthetic_session
 from tui.app import create_app
 from tui.screens.dialogs import ConfirmScreen, PromptScreen
 from tui.session_picker import SessionPickerScreen

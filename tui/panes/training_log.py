@@ -7,16 +7,20 @@ Trainer and a replayed session therefore look identical.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import RichLog
 
 from core.events import (
     CheckpointSaved, EpochCompleted, ClassReportComputed, Event, RunStarted, StepLogged,
-    TrainingCancelled, TrainingFailed, TrainingFinished,
+    TrainingCancelled, TrainingFailed, TrainingFinished, ValidationReported,
 )
 from tui import format as fmt
-from tui.pane import StepCurve
+
+if TYPE_CHECKING:
+    from core.sessions.curves import ChartSeries
 from tui.widgets.curves import Curves
 from tui.widgets.status import Meter, TextLine
 
@@ -73,7 +77,8 @@ class TrainingLogPane(Vertical):
         self.total_epochs = e.total_epochs
         self.steps_per_epoch = e.steps_per_epoch
         self.report = ""
-        self.query_one(Curves).clear()
+        # A resumed run continues the curves (x is epochs from the global step); a new one restarts them.
+        self.query_one(Curves).keep_until(e.start_epoch if e.start_epoch else float("-inf"))
         self.query_one("#epoch-bar", Meter).set(0, max(1, e.steps_per_epoch), f"epoch {e.start_epoch + 1}/{e.total_epochs}")
         self.query_one("#run-bar", Meter).set(e.start_epoch * e.steps_per_epoch, max(1, e.total_epochs * e.steps_per_epoch))
         self.query_one("#train-stats", TextLine).set("")
@@ -86,7 +91,7 @@ class TrainingLogPane(Vertical):
     def _on_StepLogged(self, e: StepLogged) -> None:
         # Progress is drawn at most every PROGRESS_INTERVAL: each repaint costs the UI thread
         # a frame, and the training thread shares the GIL (and the CPU) with it.
-        self.query_one(Curves).add_step(e.epoch - 1 + e.epoch_progress, e.loss)
+        self.query_one(Curves).add_step(self._epochs_at(e.step, e.epoch - 1 + e.epoch_progress), e.loss)
         self._latest_step = e
 
     def on_mount(self) -> None:
@@ -112,6 +117,14 @@ class TrainingLogPane(Vertical):
         bar.set(bar.total)
         self.write(e.seed_line())
         self.query_one(Curves).add_epoch(e.epoch, e.train_loss, e.val_loss, e.val_accuracy, e.train_accuracy)
+
+    def _epochs_at(self, step: int, fallback: float) -> float:
+        return step / self.steps_per_epoch if self.steps_per_epoch else fallback
+
+    def _on_ValidationReported(self, e: ValidationReported) -> None:
+        best = " (best so far)" if e.improved else ""
+        self.write(f"Step {e.step} (epoch {e.epoch}), Val Loss: {e.val_loss:.4f}, Val Accuracy: {e.val_accuracy:.4f}{best}")
+        self.query_one(Curves).add_validation(self._epochs_at(e.step, float(e.epoch)), e.val_loss, e.val_accuracy)
 
     def _on_ClassReportComputed(self, e: ClassReportComputed) -> None:
         self.report = e.table()
@@ -162,12 +175,9 @@ class TrainingLogPane(Vertical):
         self._latest_step = None
         self.query_one(Curves).clear()
 
-    def show_recorded(self, item: StepCurve | str) -> None:
-        """A replayed note line, or the loss curve so far in one piece (instead of step by step)."""
+    def show_recorded(self, item: ChartSeries | str) -> None:
+        """A replayed note line, or the charts so far in one piece (instead of step by step)."""
         if isinstance(item, str):
             self.note(item)
-            return
-        curves = self.query_one(Curves)
-        curves.step_x[:] = list(item.x)
-        curves.step_loss[:] = list(item.loss)
-        curves.redraw()
+        else:
+            self.query_one(Curves).set_series(item)

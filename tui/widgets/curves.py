@@ -2,9 +2,13 @@
 
 Points arrive as often as the engine reports them, but the plots are rebuilt at most once per
 ``REDRAW_INTERVAL`` seconds: building a plotext figure costs milliseconds of the UI thread,
-and a calm chart is easier to read than a flickering one.
+and a calm chart is easier to read than a flickering one. The x axis is epochs from the global
+step (core.sessions.curves), shared by steps, mid-epoch validations and epoch ends. A NaN
+(validation that gave no loss) is left out of the plot: a gap, not a crash.
 """
 from __future__ import annotations
+
+import math
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -25,6 +29,7 @@ class Curves(Vertical):
         self.step_loss: list[float] = []
         self.epochs: list[int] = []
         self.train_loss: list[float] = []
+        self.val_x: list[float] = []  # mid-epoch validations and epoch ends
         self.val_loss: list[float] = []
         self.train_acc: list[float] = []
         self.val_acc: list[float] = []
@@ -42,9 +47,21 @@ class Curves(Vertical):
     # --- data in -------------------------------------------------------------------------
 
     def clear(self) -> None:
-        for series in (self.step_x, self.step_loss, self.epochs, self.train_loss, self.val_loss,
-                       self.train_acc, self.val_acc):
-            series.clear()
+        self.keep_until(-math.inf)
+
+    def keep_until(self, x: float) -> None:
+        """Drop the points after ``x`` (a resumed run trains them again) and redraw."""
+        for xs, *series in ((self.step_x, self.step_loss), (self.val_x, self.val_loss, self.val_acc),
+                            (self.epochs, self.train_loss, self.train_acc)):
+            keep = sum(1 for v in xs if v <= x)
+            for values in (xs, *series):
+                del values[keep:]
+        self.redraw()
+
+    def set_series(self, series) -> None:
+        """Show recorded series at once (core.sessions.curves.ChartSeries), e.g. after a replay jump."""
+        for name in ("step_x", "step_loss", "epochs", "train_loss", "train_acc", "val_x", "val_loss", "val_acc"):
+            getattr(self, name)[:] = getattr(series, name)
         self.redraw()
 
     def add_step(self, epoch_position: float, loss: float) -> None:
@@ -56,10 +73,13 @@ class Curves(Vertical):
                   train_acc: float | None) -> None:
         self.epochs.append(epoch)
         self.train_loss.append(train_loss)
+        self.train_acc.append(math.nan if train_acc is None else train_acc)
+        self.add_validation(float(epoch), val_loss, val_acc)
+
+    def add_validation(self, x: float, val_loss: float, val_acc: float) -> None:
+        self.val_x.append(x)
         self.val_loss.append(val_loss)
         self.val_acc.append(val_acc)
-        if train_acc is not None:
-            self.train_acc.append(train_acc)
         self._dirty = True
 
     # --- drawing -------------------------------------------------------------------------
@@ -78,11 +98,9 @@ class Curves(Vertical):
         plt.clear_data()
         plt.clear_figure()
         plt.title("loss")
-        if self.step_x:
-            plt.plot(self.step_x, self.step_loss, label="train (steps)", marker="dot")
-        if self.epochs:
-            plt.plot(self.epochs, self.train_loss, label="train", marker="hd")
-            plt.plot(self.epochs, self.val_loss, label="val", marker="hd")
+        _plot(plt, self.step_x, self.step_loss, label="train (steps)", marker="dot")
+        _plot(plt, self.epochs, self.train_loss, label="train", marker="hd")
+        _plot(plt, self.val_x, self.val_loss, label="val", marker="hd")
         loss.refresh()
 
         acc = self.query_one("#acc-plot", PlotextPlot)
@@ -90,10 +108,16 @@ class Curves(Vertical):
         plt.clear_data()
         plt.clear_figure()
         plt.title("accuracy")
-        if self.epochs:
-            if len(self.train_acc) == len(self.epochs):
-                plt.plot(self.epochs, self.train_acc, label="train", marker="hd")
-            plt.plot(self.epochs, self.val_acc, label="val", marker="hd")
+        drawn = _plot(plt, self.epochs, self.train_acc, label="train", marker="hd")
+        if _plot(plt, self.val_x, self.val_acc, label="val", marker="hd") or drawn:
             plt.ylim(0, 1)
         acc.refresh()
         self.redraws += 1
+
+
+def _plot(plt, xs: list[float], ys: list[float], **style) -> bool:
+    """Plot the finite points of a series; False when there are none."""
+    points = [(x, y) for x, y in zip(xs, ys) if math.isfinite(x) and math.isfinite(y)]
+    if points:
+        plt.plot([x for x, _ in points], [y for _, y in points], **style)
+    return bool(points)

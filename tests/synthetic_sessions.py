@@ -12,7 +12,7 @@ import numpy as np
 
 from core import config as cfg
 from core.events import (CheckpointSaved, EpochCompleted, ClassReportComputed, RunStarted, StepLogged,
-                         TrainingCancelled, TrainingFailed, TrainingFinished)
+                         TrainingCancelled, TrainingFailed, TrainingFinished, ValidationReported)
 from core.sessions.recorder import SessionRecorder
 
 
@@ -32,15 +32,18 @@ def attention_view(tokens: list[str], layers: int = 2, heads: int = 2, seed: int
 def write_synthetic_session(root: str | os.PathLike, name: str = "synthetic", epochs: int = 3,
                             steps_per_epoch: int = 10, end: str = "finished", attention_every: int = 0,
                             console_every: int = 0, close: bool = True, config: cfg.RunConfig | None = None,
-                            start_epoch: int = 0) -> SessionRecorder:
+                            start_epoch: int = 0, eval_every: int = 0,
+                            recorder: SessionRecorder | None = None) -> SessionRecorder:
     """Record a fake run of ``epochs`` epochs, each with ``steps_per_epoch`` StepLogged records.
 
     ``end``: "finished", "failed", "cancelled", or "none" (no terminal event: a crash when not
-    closed). Returns the recorder (closed when ``close``).
+    closed). ``eval_every``: a mid-epoch ValidationReported every that many steps. ``recorder``:
+    append to that session (a resume, with ``start_epoch``) instead of creating one. Returns the
+    recorder (closed when ``close``).
     """
     config = config or cfg.preset("nano")
-    recorder = SessionRecorder.create(name, root, config=config)
-    recorder.record_action("start")
+    recorder = recorder or SessionRecorder.create(name, root, config=config)
+    recorder.record_action("resume" if start_epoch else "start")
     total_steps = epochs * steps_per_epoch
     recorder.on_event(RunStarted(config=cfg.to_dict(config), device="cpu", label_names=["negative", "positive"],
                                  num_train=1000, num_val=100, total_epochs=epochs, steps_per_epoch=steps_per_epoch,
@@ -54,6 +57,10 @@ def write_synthetic_session(root: str | os.PathLike, name: str = "synthetic", ep
                                          epoch_progress=k / steps_per_epoch, loss=1.0 / math.sqrt(step), lr=1e-3,
                                          samples_per_s=500.0, tokens_per_s=8000.0, elapsed_s=step * 0.1,
                                          eta_s=(total_steps - step) * 0.1))
+            if eval_every and step % eval_every == 0 and k < steps_per_epoch:
+                recorder.on_event(ValidationReported(epoch=epoch, step=step, val_loss=1.2 / step,
+                                                     val_accuracy=0.5 + 0.45 * step / total_steps,
+                                                     elapsed_s=step * 0.1))
             if attention_every and step % attention_every == 0:
                 recorder.record_attention(attention_view(["[CLS]", "a", "fine", "film"], seed=step),
                                           text="a fine film", layer=0, head=None)
