@@ -209,3 +209,34 @@ def test_replay_of_an_empty_log_says_so(tmp_path, capsys):
     (folder / names.LOG_NAME).write_text("")
     assert tui_cli.main(["attach", str(folder)]) == 2
     assert "is empty" in capsys.readouterr().err
+
+
+async def test_replayed_console_results_read_exactly_like_live_ones(sessions_dir, monkeypatch):
+    from core.sessions.listing import list_sessions
+    from tui import pipelines_adapter
+    from tui.app import create_app
+    from tui.replay import open_viewer
+
+    answer = [{"token_str": "good", "score": 0.9}, {"token_str": "fine", "score": 0.05}]
+    monkeypatch.setattr(pipelines_adapter, "unavailable_reason", lambda: None)
+    monkeypatch.setattr(pipelines_adapter, "local_models", lambda: [])
+    monkeypatch.setattr(pipelines_adapter, "run", lambda *args, **kw: pipelines_adapter.Outcome(answer))
+    app = create_app(install_signal_handlers=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.panes_ready.wait()
+        await app.workers.wait_for_complete()  # the task catalogue
+        pane = app.console_pane
+        pane.query_one("#console-task").value = "fill-mask"
+        await pilot.pause()
+        pane.query_one("#console-model").value = "my-model"
+        pane.submit("a [MASK] film")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await app.workers.wait_for_complete()  # the session records the exchange in a worker
+        live = list(pane.transcript)
+    assert live[0] == "> [fill-mask my-model] a [MASK] film" and "'good': 0.9000" in live[1]
+    [session] = list_sessions(sessions_dir)
+    replay = open_viewer(str(session.folder), install_signal_handlers=False)
+    async with replay.run_test(size=SIZE):
+        await replay.controller.opened.wait()
+        assert replay.console_pane.transcript == live
