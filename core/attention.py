@@ -8,10 +8,12 @@ to the UI.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, Sequence
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:  # torch loads with the model, not with the view: replay and the UI read views without it
+    import torch
 
 from core.errors import UserError
 
@@ -77,6 +79,8 @@ def attention_for_text(model: torch.nn.Module, encoder: _Encoder, text: str, max
     ids = list(encoder.encode(text))
     if not ids:
         raise UserError(f"the tokenizer turned {text!r} into no tokens", "try a text with words in it")
+    import torch
+
     limit = min(max_seq_len, getattr(getattr(model, "cfg", None), "max_seq_len", max_seq_len))
     truncated = max(0, len(ids) - limit)
     ids = ids[:limit]

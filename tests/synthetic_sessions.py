@@ -11,22 +11,17 @@ from pathlib import Path
 import numpy as np
 
 from core import config as cfg
+from core.attention import AttentionView
 from core.events import (CheckpointSaved, EpochCompleted, ClassReportComputed, RunStarted, StepLogged,
                          TrainingCancelled, TrainingFailed, TrainingFinished, ValidationReported)
 from core.sessions.recorder import SessionRecorder
 
 
-class _View:  # the attributes of core.attention.AttentionView the recorder reads
-    def __init__(self, tokens: list[str], weights: np.ndarray):
-        self.tokens, self.weights = tokens, weights
-        self.source, self.causal, self.prediction = "workbench model", False, {"negative": 0.3, "positive": 0.7}
-
-
-def attention_view(tokens: list[str], layers: int = 2, heads: int = 2, seed: int = 0) -> _View:
+def attention_view(tokens: list[str], layers: int = 2, heads: int = 2, seed: int = 0) -> AttentionView:
     rng = np.random.default_rng(seed)
     logits = rng.normal(size=(layers, heads, len(tokens), len(tokens)))
     weights = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)  # (L, H, T, T), rows sum to 1
-    return _View(tokens, weights.astype(np.float32))
+    return AttentionView(tokens, weights.astype(np.float32), prediction={"negative": 0.3, "positive": 0.7})
 
 
 def write_synthetic_session(root: str | os.PathLike, name: str = "synthetic", epochs: int = 3,

@@ -1,9 +1,9 @@
-"""The workbench app: one factory (``create_app``), the global keys, and the wiring.
+"""The workbench app: one factory (``create_app``), the global actions, and the wiring.
 
-Screens stay thin: each pane owns its widgets and consumes engine events through
-``apply_event``; this module only decides *which* events reach the panes (a live Trainer
-in a thread worker, or - for replay/attach modes - any other source calling ``feed``) and
-runs the global actions. torch is imported only inside workers.
+Each pane owns its widgets and keeps the pane contract (tui.pane); this module decides which
+events reach the panes (a live Trainer in a thread worker, or a controller such as replay's,
+tui.controller) and defines every action, calling the collaborators it holds: ``exporter``,
+``recording``, ``config_files``, ``pane_focus``. torch is imported only inside workers.
 """
 from __future__ import annotations
 
@@ -12,18 +12,22 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from textual import on, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
-from textual.widget import Widget
 from textual.widgets import Footer, Static, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
-from core.config import ConfigError, PRESETS, RunConfig, load_toml, save_toml
+from core.config import PRESETS, RunConfig
 from core.events import TERMINAL_EVENTS, Event, RunStarted, fan_out
 from tui.bridge import EngineEvent, StepProgress, event_poster
-from tui.exporting import ExportAction, RunCheckpoints
-from tui.session_recording import RecordsSessions, WorkbenchSessions
+from tui.commands import WORKBENCH_ACTIONS, WORKBENCH_BINDINGS, bindings_of, offered, system_commands
+from tui.config_files import ConfigFiles
+from tui.controller import Controller
+from tui.pane import Pane
+from tui.pane_focus import PaneFocus
+from tui.exporting import Exporter, RunCheckpoints
+from tui.session_recording import SessionActivity, WorkbenchSessions
 from tui.signals import SignalExit
 from tui.terminal import safe_driver_class
 from tui.training import checkpoint_config, default_trainer_factory
@@ -38,55 +42,44 @@ MIN_SIZE = (60, 18)
 QUIT_TIMEOUT_S = 30.0  # cancel stops within one step; this only guards against a wedged device
 
 
-class WorkbenchApp(ExportAction, RecordsSessions, App):
+class WorkbenchApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "Transformer Workbench"
     HORIZONTAL_BREAKPOINTS = [(0, "-tiny"), (MIN_SIZE[0], "-narrow"), (140, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (MIN_SIZE[1], "-medium"), (36, "-tall")]
-    BINDINGS = [
-        Binding("f1", "help", "Help", id="help"),
-        Binding("question_mark", "help", "Help", show=False, id="help-alt"),
-        # F2-F5 are listed on the pane tab bar (always on screen), which leaves the footer room
-        # for the actions at 80 columns.
-        Binding("f2", "show_pane('hyperparams')", "Form", show=False, id="pane-form"),
-        Binding("f3", "show_pane('training')", "Training log", show=False, id="pane-training"),
-        Binding("f4", "show_pane('attention')", "Attention", show=False, id="pane-attention"),
-        Binding("f5", "show_pane('console')", "Pipelines", show=False, id="pane-console"),
-        Binding("f6", "start_training", "Train", id="start"),
-        Binding("f7", "cancel_training", "Cancel", id="cancel"),
-        Binding("f8", "resume_training", "Resume", id="resume"),
-        Binding("f9", "export_model", "Export", id="export"),
-        # In the help and the palette; the footer has no room left for it at 80 columns.
-        Binding("ctrl+r", "sessions", "Sessions", show=False, id="sessions"),
-        Binding("ctrl+s", "save_config", "Save", id="save"),
-        Binding("ctrl+o", "load_config", "Load", id="load"),
-        Binding("ctrl+q", "quit", "Quit", priority=True, id="quit"),
-    ]
+    BINDINGS = WORKBENCH_BINDINGS
 
     def __init__(self, config: RunConfig | None = None, *, out_dir: str | Path | None = None,
                  trainer_factory: TrainerFactory | None = None,
                  event_consumer: Callable[[Event], Any] | None = None,
                  config_path: str = "twb.toml", install_signal_handlers: bool = True,
-                 sessions_dir: str | Path | None = None, record_sessions: bool | None = None) -> None:
+                 sessions_dir: str | Path | None = None, record_sessions: bool | None = None,
+                 controller: Controller | None = None) -> None:
         super().__init__()
         # Every run, attention view and prompt recorded (see tui.session_recording); None = unless $TWB_NO_SESSIONS.
         self.sessions = WorkbenchSessions(sessions_dir, record_sessions,
                                           warn=lambda message: self.notify(message, title="Sessions", severity="warning"))
+        # Collaborators: the app's actions and message handlers below call them.
+        self.recording = SessionActivity(self, self.sessions)
+        self.checkpoints = RunCheckpoints()  # the run's best/last checkpoints, for F9 export
+        self.exporter = Exporter(self, self.checkpoints)
+        self.config_files = ConfigFiles(self, config_path)
+        self.controller = controller  # e.g. a replay cursor instead of the user's own training
+        if controller is not None:
+            self.title = controller.title
+            for binding in controller.BINDINGS:
+                self.bind(binding.key, binding.action, description=binding.description, show=binding.show)
         self.initial_config = config or PRESETS["default"]
         self.out_dir = out_dir
         self.trainer_factory = trainer_factory or default_trainer_factory
         self.event_consumer = event_consumer  # e.g. the session recorder; called in the training thread
-        self.config_path = config_path
         self.install_signal_handlers = install_signal_handlers
         self.trainer: Any = None
         self.log_pane: Any = None  # TrainingLogPane, AttentionPane, ConsolePane: mounted after the first frame
         self.attention_pane: Any = None
         self.console_pane: Any = None
-        self.checkpoints = RunCheckpoints()  # the run's best/last checkpoints, for F9 export
-        self.last_export: Path | None = None
         self.training_worker: Worker | None = None
         self.config_valid = True
-        self.active_pane = "hyperparams"
         self.events_seen = 0
         self._cancel_requested = False
         self._pending_events: list[Event] = []
@@ -105,6 +98,8 @@ class WorkbenchApp(ExportAction, RecordsSessions, App):
             yield self.form
         yield Static(f"The terminal is too small: the workbench needs at least {MIN_SIZE[0]}x{MIN_SIZE[1]}.\n"
                      "Enlarge the window (or the tmux pane); ctrl+q quits.", id="too-small")
+        if self.controller is not None:
+            yield from self.controller.compose()
         yield Footer(compact=True)
 
     async def _mount_other_panes(self) -> None:
@@ -120,56 +115,34 @@ class WorkbenchApp(ExportAction, RecordsSessions, App):
         self.panes_ready.set()
         pending, self._pending_events = self._pending_events, []
         self.feed_all(pending)
+        if self.controller is not None:
+            self.controller.start(self)
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._mount_other_panes)
         self.tabs.can_focus = False
-        self._mark_active("hyperparams")
-        self.form.query_one("#preset").focus()
+        self.pane_focus = PaneFocus(self.tabs, self.panes, "hyperparams")
+        self.pane_focus.show("hyperparams", None)  # focus on its first field: the preset
         if self.install_signal_handlers:
             self._install_signal_handlers()
 
-    def panes(self) -> list[Widget]:
+    def panes(self) -> list[Pane]:
         # Held, not queried: a modal screen on top must not hide the panes from events.
         if not self.panes_ready.is_set():
             return [self.form]
         return [self.form, self.log_pane, self.attention_pane, self.console_pane]
 
-    def _mark_active(self, pane_id: str) -> None:
-        self.active_pane = pane_id
-        for pane in self.panes():
-            pane.set_class(pane.id == pane_id, "-active")
-        tabs = self.tabs
-        if tabs.active != f"tab-{pane_id}":
-            tabs.active = f"tab-{pane_id}"
-
     def action_show_pane(self, pane_id: str) -> None:
-        if not self.panes_ready.is_set():
-            return
-        self._mark_active(pane_id)
-        pane = next(p for p in self.panes() if p.id == pane_id)
-        # Back to where the user was in that pane, else its first field.
-        focused = self.focused
-        if focused is None or pane not in focused.ancestors:
-            target = getattr(pane, "_last_focus", None)
-            if target is None or not target.is_attached:
-                target = next((w for w in pane.query("*") if w.focusable), None)
-            if target is not None:
-                target.focus()
+        if self.panes_ready.is_set():
+            self.pane_focus.show(pane_id, self.focused)
 
     def on_descendant_focus(self, event) -> None:
-        widget = event.widget
-        for pane in self.panes():
-            if pane in widget.ancestors:
-                pane._last_focus = widget
-                if self.active_pane != pane.id:
-                    self._mark_active(pane.id)
-                break
+        self.pane_focus.focus_moved(event.widget)
 
     @on(Tabs.TabActivated, "#pane-tabs")
     def _tab_clicked(self, event: Tabs.TabActivated) -> None:
         pane_id = (event.tab.id or "").removeprefix("tab-")
-        if pane_id and pane_id != self.active_pane:
+        if pane_id and pane_id != self.pane_focus.active:
             self.action_show_pane(pane_id)
 
     # --- engine events -------------------------------------------------------------------
@@ -221,7 +194,16 @@ class WorkbenchApp(ExportAction, RecordsSessions, App):
         if self.is_running and self._screen_stack:
             self.refresh_bindings()
 
+    @property
+    def too_small(self) -> bool:
+        return self.size.width < MIN_SIZE[0] or self.size.height < MIN_SIZE[1]
+
+    def on_resize(self) -> None:
+        self.refresh_bindings()  # the actions go off and on with the too-small notice
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in WORKBENCH_ACTIONS and (not self.offers(action) or (self.too_small and action not in ("help", "quit"))):
+            return False  # not in this mode (replay), or behind the too-small notice: nothing may start unseen
         # Start/resume and cancel take turns in the footer; start shows disabled while the form is invalid.
         if action == "start_training":
             return False if self.training else (True if self.config_valid else None)
@@ -364,68 +346,55 @@ class WorkbenchApp(ExportAction, RecordsSessions, App):
         self.sessions.close_all(interrupted=True)
         self.exit(return_code=code)
 
-    # --- config files ---------------------------------------------------------------------
+    # --- actions of the collaborators: config files, export, recording, the controller ------------
 
     def action_save_config(self) -> None:
-        form = self.form
-
-        def chosen(path: str | None) -> None:
-            if not path:
-                return
-            try:
-                save_toml(form.config, path)
-            except OSError as exc:
-                self.notify(f"Cannot write {path}: {exc}", title="Not saved", severity="error")
-                return
-            self.config_path = path
-            note = " (fields with errors keep their last valid value)" if form.errors else ""
-            self.notify(f"Saved the configuration to {path}{note}.")
-
-        self.push_screen(PromptScreen("Save the configuration as TOML to:", self.config_path), chosen)
+        self.config_files.save()
 
     def action_load_config(self) -> None:
-        def chosen(path: str | None) -> None:
-            if not path:
-                return
-            try:
-                config = load_toml(path, base=RunConfig())
-            except ConfigError as exc:
-                self.notify("\n".join(str(e) for e in exc.errors), title=f"Cannot load {path}", severity="error")
-                return
-            self.config_path = path
-            self.form.set_config(config)
-            self.notify(f"Loaded {path}.")
+        self.config_files.load()
 
-        self.push_screen(PromptScreen("Load a TOML configuration from:", self.config_path), chosen)
+    def action_preset(self, name: str) -> None:
+        self.form.set_config(PRESETS[name])
+        self.notify(f"The form holds the '{name}' preset.")
+
+    def action_export_model(self) -> None:
+        self.exporter.ask_and_export()
+
+    def action_sessions(self) -> None:
+        self.recording.open_picker()
+
+    def on_attention_pane_view_ready(self, message: Any) -> None:
+        # Bubbled up from the pane after it showed the view, so it can say which layer and head.
+        self.recording.attention_viewed(message.view, message.text, *self.attention_pane.layer_and_head())
+
+    def on_console_pane_result_ready(self, message: Any) -> None:
+        self.recording.console_answered(message.record)
+
+    def action_cursor(self, command: str, *args: Any) -> None:
+        if self.controller is not None:
+            self.controller.command(command, *args)
+
+    def on_unmount(self) -> None:
+        if self.controller is not None:
+            self.controller.close()
+        self.recording.close()
 
     # --- help and palette -------------------------------------------------------------------
 
+    def key_bindings(self) -> list[Binding]:
+        return bindings_of(self.controller)
+
+    def offers(self, action: str) -> bool:
+        return offered(action, self.controller)
+
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.BINDINGS))
+            self.push_screen(HelpScreen(self.key_bindings()))
 
     def get_system_commands(self, screen):
         yield from super().get_system_commands(screen)
-        for binding in self.BINDINGS:
-            if binding.description and binding.id != "help-alt" and binding.action != "quit":
-                yield SystemCommand(f"{binding.description} ({binding.key})", _COMMAND_HELP.get(binding.action, ""),
-                                    lambda action=binding.action: self.run_action(action))
-
-
-_COMMAND_HELP = {
-    "help": "List every key and explain the panes",
-    "show_pane('hyperparams')": "Show the hyperparameter form",
-    "show_pane('training')": "Show the live training log",
-    "show_pane('attention')": "Show the attention viewer",
-    "show_pane('console')": "Show the pipeline console",
-    "start_training": "Train with the form's settings",
-    "cancel_training": "Stop the running training after the current step",
-    "resume_training": "Continue a run from a checkpoint folder",
-    "save_config": "Write the form's settings to a TOML file",
-    "load_config": "Fill the form from a TOML file",
-    "sessions": "Replay a recorded session, or attach to one another process is writing",
-    "export_model": "Write the run's best checkpoint as a Hugging Face model folder",
-}
+        yield from system_commands(self, self.key_bindings())
 
 
 def create_app(config: RunConfig | None = None, **options: Any) -> WorkbenchApp:

@@ -7,9 +7,10 @@ console then lists the new folder among its local models.
 """
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
-from textual import work
+from textual.app import App
 
 from core.events import CheckpointSaved, Event, RunStarted, TrainingCancelled, TrainingFinished
 from tui.screens.dialogs import PromptScreen
@@ -54,44 +55,53 @@ def default_destination(checkpoint: str) -> str:
     return str(Path(EXPORTS_DIR) / run.name)
 
 
-class ExportAction:
-    """Mixed into the workbench app: the export key's action and its worker."""
+class Exporter:
+    """The export key's work, held by the app as ``app.exporter`` (the app's ``action_export_model``
+    calls ``ask_and_export``): ask where, then export in a thread worker."""
 
-    def action_export_model(self) -> None:
+    def __init__(self, app: App, checkpoints: RunCheckpoints) -> None:
+        self.app = app
+        self.checkpoints = checkpoints
+        self.last_export: Path | None = None
+
+    def ask_and_export(self) -> None:
+        app = self.app
         checkpoint = self.checkpoints.to_export()
         if checkpoint is None:
-            self.notify(NO_RUN, title="Nothing to export", severity="warning")
+            app.notify(NO_RUN, title="Nothing to export", severity="warning")
             return
 
         def chosen(folder: str | None) -> None:
             if folder:
-                self.notify(f"Exporting {checkpoint} to {folder} ...")
-                self._export(checkpoint, folder)
+                app.notify(f"Exporting {checkpoint} to {folder} ...")
+                app.run_worker(partial(self._export, checkpoint, folder), thread=True, exclusive=True,
+                               exit_on_error=False, group="export")
 
-        self.push_screen(PromptScreen(f"Export {checkpoint} as a Hugging Face model folder to:",
-                                      default_destination(checkpoint), "exports/my-model"), chosen)
+        app.push_screen(PromptScreen(f"Export {checkpoint} as a Hugging Face model folder to:",
+                                     default_destination(checkpoint), "exports/my-model"), chosen)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="export")
-    def _export(self, checkpoint: str, folder: str) -> None:
+    def _export(self, checkpoint: str, folder: str) -> None:  # in a thread worker
         from core.errors import UserError
         from core.hf.export import export_checkpoint
         from core.hf.pipelines.loading import quiet_transformers
 
+        app = self.app
         quiet_transformers()  # its progress bars would write over the screen the UI owns
         try:
             out = export_checkpoint(checkpoint, folder)
         except UserError as exc:
-            self.call_from_thread(self.notify, str(exc), title="Not exported", severity="error")
+            app.call_from_thread(app.notify, str(exc), title="Not exported", severity="error")
             return
         except OSError as exc:
-            self.call_from_thread(self.notify, f"Cannot write {folder}: {exc}", title="Not exported", severity="error")
+            app.call_from_thread(app.notify, f"Cannot write {folder}: {exc}", title="Not exported", severity="error")
             return
-        self.call_from_thread(self._exported, Path(out).resolve())
+        app.call_from_thread(self._exported, Path(out).resolve())
 
     def _exported(self, out: Path) -> None:
         self.last_export = out
-        self.notify(f"Exported to {out}; the pipeline console (F5) lists it for text-classification.",
-                    title="Exported")
-        if self.console_pane is not None:
-            self.console_pane.load_models()
-            self.console_pane.note_export(str(out))
+        self.app.notify(f"Exported to {out}; the pipeline console (F5) lists it for text-classification.",
+                        title="Exported")
+        console = getattr(self.app, "console_pane", None)
+        if console is not None:
+            console.load_models()
+            console.note_export(str(out))

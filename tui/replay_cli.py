@@ -9,7 +9,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     replay = sub.add_parser(
         "replay", help="open a recorded session read-only in the workbench, with a replay cursor",
         description="Open a session read-only: the panes show it as of a replay cursor. Keys: space play/pause, "
-                    "+/- speed (1x to 100x, instant), ./, step forward/back, e jump to an epoch, g/G start/end.")
+                    "+/- speed (1x to 100x, instant), ./, step forward/back, e/E next/previous epoch, g/G start/end, Escape leaves.")
     replay.add_argument("session", help="session name or folder (as listed by `twb sessions`)")
     replay.add_argument("--dir", metavar="DIR", help="sessions folder (default: $TWB_SESSIONS_DIR or ./sessions)")
     replay.set_defaults(func=lambda args: run_viewer(args, follow=False))

@@ -37,10 +37,12 @@ class SessionPickerScreen(ModalScreen[Choice | None]):
         self.summaries = list(reversed(summaries))  # newest first
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
+        with Vertical(classes="dialog", id="session-dialog"):
             yield Label("Sessions (Enter: replay · a: attach · Escape: cancel)", classes="dialog-text")
             if not self.summaries:
                 yield Label("No sessions yet: each run the workbench trains (F6) is one, and `twb train --session NAME` records one.", classes="dialog-hint")
+            else:
+                yield Label(HEADER, id="session-header")
             yield OptionList(*(Option(_describe(s), id=str(i)) for i, s in enumerate(self.summaries)),
                              id="session-list")
 
@@ -60,10 +62,16 @@ class SessionPickerScreen(ModalScreen[Choice | None]):
         self.dismiss(None)
 
 
+# Columns sized so a row fits the dialog in an 80-column terminal; a longer name is cut ("…").
+NAME_WIDTH = 18
+HEADER = f"{'name':<{NAME_WIDTH}} {'started':<16} {'status':<11} {'epoch':>5} {'acc':<5} time"
+
+
 def _describe(s: SessionSummary) -> str:
     acc = f"{s.best_val_accuracy:.3f}" if s.best_val_accuracy is not None else "-"
     epochs = f"{s.epochs}/{s.total_epochs}" if s.total_epochs else str(s.epochs)
-    return f"{s.name:<24} {s.started:<16} {s.status:<11} epochs {epochs:<7} acc {acc:<6} {format_duration(s.duration_s)}"
+    name = s.name if len(s.name) <= NAME_WIDTH else s.name[:NAME_WIDTH - 1] + "…"
+    return f"{name:<{NAME_WIDTH}} {s.started:<16} {s.status:<11} {epochs:>5} {acc:<5} {format_duration(s.duration_s)}"
 
 
 def run_viewer_process(app: App, mode: str, folder: Path) -> int:

@@ -156,34 +156,32 @@ class WorkbenchSessions:
             self._warn(message)
 
 
-class RecordsSessions:
-    """The app's side of recording (mixed into WorkbenchApp): what the panes report, the
-    Sessions key, and closing on exit. Needs ``self.sessions`` (a WorkbenchSessions)."""
+class SessionActivity:
+    """The app's side of recording, held by the app as ``app.recording``: what the panes report
+    (the app's message handlers call ``attention_viewed`` and ``console_answered``), the Sessions
+    key (``open_picker``), and closing on exit (``close``)."""
 
-    sessions: WorkbenchSessions
+    def __init__(self, app: Any, sessions: WorkbenchSessions) -> None:
+        self.app = app
+        self.sessions = sessions
 
-    def on_attention_pane_view_ready(self, message: Any) -> None:
-        # Bubbled up from the pane after it showed the view: the heatmap says which layer and head.
-        heat = getattr(message.view, "weights", None)
-        if heat is None or not self.sessions.enabled:
+    def attention_viewed(self, view: Any, text: str, layer: int | None, head: int | None) -> None:
+        if getattr(view, "weights", None) is None or not self.sessions.enabled:
             return
-        heatmap = self.attention_pane.query_one("#heatmap")
-        layer, head = getattr(heatmap, "layer_index", None), getattr(heatmap, "head_index", None)
         # Off the UI thread: a long sentence on a big model is megabytes of weights to encode.
-        self.run_worker(lambda: self.sessions.record_attention(message.view, message.text, layer, head),
-                        thread=True, group="session-record", exit_on_error=False)
-
-    def on_console_pane_result_ready(self, message: Any) -> None:
-        record = getattr(message, "record", None)
-        if record is not None and self.sessions.enabled:
-            self.run_worker(lambda: self.sessions.record_console(**record),
+        self.app.run_worker(lambda: self.sessions.record_attention(view, text, layer, head),
                             thread=True, group="session-record", exit_on_error=False)
 
-    def action_sessions(self) -> None:
+    def console_answered(self, record: dict[str, Any] | None) -> None:
+        if record is not None and self.sessions.enabled:
+            self.app.run_worker(lambda: self.sessions.record_console(**record),
+                                thread=True, group="session-record", exit_on_error=False)
+
+    def open_picker(self) -> None:
         from tui.session_picker import SessionPickerScreen, pick_and_open
 
-        if not isinstance(self.screen, SessionPickerScreen):
-            pick_and_open(self, root=str(self.sessions.root))
+        if not isinstance(self.app.screen, SessionPickerScreen):
+            pick_and_open(self.app, root=str(self.sessions.root))
 
-    def on_unmount(self) -> None:
+    def close(self) -> None:
         self.sessions.close_all()

@@ -11,8 +11,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
+from core.attention import AttentionView
 from core.events import Event
 from core.sessions import schema
 from core.sessions.reader import MALFORMED, SessionLog
@@ -25,27 +24,13 @@ SPEEDS = (1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, None)  # None: instant
 MAX_PAUSE_S = 2.0  # long idle gaps in the recording are shortened to this when playing
 
 
-@dataclass(frozen=True)
-class RecordedAttention:
-    """An attention view as recorded: the attributes of core.attention.AttentionView, plus context."""
-    tokens: list[str]
-    weights: np.ndarray  # (L, H, T, T) float32
-    source: str = ""
-    causal: bool = False
-    prediction: dict[str, float] | None = None
+@dataclass(frozen=True, eq=False)
+class RecordedAttention(AttentionView):
+    """An attention view as recorded: an AttentionView, plus what the user was looking at."""
     text: str | None = None
     layer: int | None = None
     head: int | None = None
-    truncated: int = 0  # tokens cut off the end of the text to fit max_seq_len
     index: int = -1  # record index in the log
-
-    @property
-    def num_layers(self) -> int:
-        return self.weights.shape[0]
-
-    @property
-    def num_heads(self) -> int:
-        return self.weights.shape[1]
 
 
 def attention_from_record(record: dict[str, Any], index: int = -1) -> RecordedAttention:

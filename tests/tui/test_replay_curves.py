@@ -4,7 +4,7 @@ import math
 from core.events import EpochCompleted, ValidationReported
 from core.sessions import SessionLog, SessionRecorder
 from tests.synthetic_sessions import write_synthetic_session
-from tui.replay import SessionViewerApp
+from tui.replay import replay_app
 from tui.widgets.curves import Curves
 
 SIZE = (120, 36)
@@ -25,14 +25,14 @@ def shown(app) -> dict:
 
 
 async def open_viewer(folder):
-    app = SessionViewerApp(SessionLog.open(folder), install_signal_handlers=False)
+    app = replay_app(SessionLog.open(folder), install_signal_handlers=False)
     return app
 
 
 async def test_replayed_curves_continue_across_a_resume_and_show_mid_epoch_validations(tmp_path):
     app = await open_viewer(resumed_session(tmp_path))
     async with app.run_test(size=SIZE) as pilot:
-        await app.opened.wait()
+        await app.controller.opened.wait()
         await pilot.pause()
         at_end = shown(app)
         # Before: only the resumed run's steps (9-12), and no mid-epoch evaluation at all.
@@ -41,8 +41,8 @@ async def test_replayed_curves_continue_across_a_resume_and_show_mid_epoch_valid
         assert at_end["val_x"] == [0.5, 1.0, 1.5, 2.0, 2.5, 3.0]
         assert any("Step 10 (epoch 3), Val Loss" in line for line in app.log_pane.lines)
         # Fed record by record (as when playing), the charts end up the same as after a jump.
-        app.show(0)
-        app.show(app.cursor.last)
+        app.controller.show(0)
+        app.controller.show(app.controller.cursor.last)
         await pilot.pause()
         assert shown(app) == at_end
 
@@ -56,7 +56,7 @@ async def test_a_nan_validation_loss_is_a_gap_in_the_chart_not_a_crash(tmp_path)
     rec.close()
     app = await open_viewer(rec.folder)
     async with app.run_test(size=SIZE) as pilot:
-        await app.opened.wait()
+        await app.controller.opened.wait()
         await pilot.pause()
         curves = app.query_one(Curves)
         before = curves.redraws

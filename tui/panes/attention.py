@@ -11,7 +11,7 @@ torch is imported inside the worker, never when the pane is built.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -22,8 +22,12 @@ from textual.widgets import Input, Static
 
 from core.errors import UserError
 from core.events import EpochCompleted, Event, TrainingFinished
+from tui.pane import RecordError
 from tui.widgets.heatmap import AttentionHeatmap, matrix_for, token_label
 from tui.widgets.history_input import HistoryInput
+
+if TYPE_CHECKING:
+    from core.sessions.cursor import RecordedAttention
 
 SLIM_WIDTH = 100  # below this many columns the top-attended list is folded into the readout
 SnapshotProvider = Callable[[], Any]  # returns a ClassifierSnapshot or None
@@ -203,7 +207,27 @@ class AttentionPane(Vertical):
 
     # --- events --------------------------------------------------------------------------
 
+    # --- the pane contract (tui.pane) ------------------------------------------------------------
+
     def apply_event(self, event: Event) -> None:
         # Follow the training model: after each epoch, refresh the sentence on show.
         if isinstance(event, (EpochCompleted, TrainingFinished)) and self.text and not self.model_ref:
             self._compute(self.text, "")
+
+    def layer_and_head(self) -> tuple[int | None, int | None]:
+        """The layer and head on show (None head: the mean of heads); a session records them with the view."""
+        heatmap = self.query_one(AttentionHeatmap)
+        return heatmap.layer_index, heatmap.head_index
+
+    def reset(self) -> None:
+        self.view, self.text, self.error = None, "", ""
+        self.query_one("#attn-readout", Static).update("no attention view had been looked at yet")
+
+    def show_recorded(self, item: RecordedAttention | RecordError) -> None:
+        """A view the user looked at in a recorded session (or why it cannot be shown)."""
+        if isinstance(item, RecordError):
+            self._show_error(item.message)
+            return
+        self.show_view(item)
+        if item.text:
+            self.query_one("#attn-text", HistoryInput).value = item.text

@@ -22,6 +22,7 @@ from textual.widgets import Checkbox, Input, Label, RichLog, Select, Static
 from core.errors import UserError
 from core.events import Event
 from tui import pipelines_adapter as pipelines
+from tui.console_format import STOPPED, outcome_text, prompt_line
 from tui.widgets.history_input import HistoryInput
 from tui.widgets.wrapping_log import WrappingLog
 
@@ -183,16 +184,16 @@ class ConsolePane(Vertical):
     def submit(self, prompt: str) -> None:
         if not self._models_requested:
             self.load_models()
-        self._write(f"> [{self.task_name or '?'}] {prompt}")
+        model = self.query_one("#console-model", Input).value.strip()
+        self._write(prompt_line(self.task_name, model, prompt))
         if not self.available:
             self._write(self.reason or "pipelines not available")
             return
         try:
             params = self._params()
         except ValueError as exc:
-            self._write(f"error: {exc}")
+            self._write(outcome_text(error=str(exc)))
             return
-        model = self.query_one("#console-model", Input).value.strip()
         self._status(f"running {self.task_name}{' on ' + model if model else ''} ... (Escape stops it)")
         self._cancel = threading.Event()
         self._run(self.task_name, model, prompt, params)
@@ -208,16 +209,16 @@ class ConsolePane(Vertical):
         try:
             outcome = pipelines.run(task, model, prompt, params, cancel=self._cancel)
         except UserError as exc:
-            self.post_message(self.ResultReady(f"error: {exc}", ok=False, record=record(error=str(exc))))
+            self.post_message(self.ResultReady(outcome_text(error=str(exc)), ok=False, record=record(error=str(exc))))
             return
         except Exception as exc:  # noqa: BLE001 - a failing model must not take the app down
             message = f"{type(exc).__name__}: {exc}"
-            self.post_message(self.ResultReady(f"error: {message}", ok=False, record=record(error=message)))
+            self.post_message(self.ResultReady(outcome_text(error=message), ok=False, record=record(error=message)))
             return
         if outcome.cancelled:
-            self.post_message(self.ResultReady("(stopped)", ok=False, record=record(error="stopped")))
+            self.post_message(self.ResultReady(outcome_text(error=STOPPED), ok=False, record=record(error=STOPPED)))
             return
-        text = "\n".join([pipelines.format_result(outcome.result), *(f"note: {n}" for n in outcome.notices)])
+        text = outcome_text(outcome.result, notices=outcome.notices)
         self.post_message(self.ResultReady(text, ok=True, detail=outcome.detail, record=record(outcome.result)))
 
     def action_cancel_run(self) -> None:
@@ -227,5 +228,16 @@ class ConsolePane(Vertical):
         self._write(message.text)
         self._status(("done: " + message.detail if message.detail else "done") if message.ok else "failed or stopped; see the history")
 
+    # --- the pane contract (tui.pane) ------------------------------------------------------------
+
     def apply_event(self, event: Event) -> None:
-        """The console does not follow training events (kept for a uniform pane interface)."""
+        """The console does not follow training events."""
+
+    def reset(self) -> None:
+        self.transcript.clear()
+        self.query_one("#console-history", RichLog).clear()
+
+    def show_recorded(self, record: dict[str, Any]) -> None:
+        """A recorded prompt and its answer, written as the live console wrote them."""
+        self._write(prompt_line(record.get("task"), record.get("model"), record.get("inputs")))
+        self._write(outcome_text(record.get("result"), record.get("error")))

@@ -277,3 +277,11 @@ class HyperparamsPane(Vertical):
                 return
             if config != self.config:
                 self.set_config(config)
+
+    # --- the pane contract (tui.pane); apply_event is above -----------------------------------
+
+    def reset(self) -> None:
+        """The form keeps its settings: a replay shows the recorded ones with ``show_recorded``."""
+
+    def show_recorded(self, config: RunConfig) -> None:
+        self.set_config(config)

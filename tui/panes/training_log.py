@@ -7,6 +7,8 @@ Trainer and a replayed session therefore look identical.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 
@@ -15,6 +17,9 @@ from core.events import (
     TrainingCancelled, TrainingFailed, TrainingFinished, ValidationReported,
 )
 from tui import format as fmt
+
+if TYPE_CHECKING:
+    from core.sessions.curves import ChartSeries
 from tui.widgets.curves import Curves
 from tui.widgets.status import Meter, TextLine
 from tui.widgets.wrapping_log import WrappingLog
@@ -232,3 +237,20 @@ class TrainingLogPane(Vertical):
     def note(self, text: str) -> None:
         """A line from the app itself (e.g. 'training engine not available')."""
         self.write(text)
+
+    # --- the pane contract (tui.pane) ------------------------------------------------------------
+
+    def reset(self) -> None:
+        self.query_one("#train-log", RichLog).clear()
+        self.lines.clear()
+        self.report = ""
+        self.state = "idle"
+        self._latest_step = None
+        self.query_one(Curves).clear()
+
+    def show_recorded(self, item: ChartSeries | str) -> None:
+        """A replayed note line, or the charts so far in one piece (instead of step by step)."""
+        if isinstance(item, str):
+            self.note(item)
+        else:
+            self.query_one(Curves).set_series(item)

@@ -7,6 +7,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui.commands import key_name
+
 PANES = """\
 PANES
  Hyperparameters (F2)  The model, data and training settings, generated from the engine's
@@ -40,11 +42,17 @@ INSIDE A PANE
 
 
 def global_keys(bindings) -> str:
-    lines = ["GLOBAL KEYS"]
+    """One line per action, its keys as typed ('f1 / ?'), in the order they are bound."""
+    keys: dict[str, list[str]] = {}
+    described: dict[str, str] = {}
     for binding in bindings:
         if binding.description:
-            lines.append(f" {binding.key_display or binding.key:<20}  {binding.description}")
-    lines.append(f" {'ctrl+p':<20}  command palette: every action by name")
+            keys.setdefault(binding.action, []).append(binding.key_display or key_name(binding.key))
+            described.setdefault(binding.action, binding.description)
+    lines = ["GLOBAL KEYS"]
+    for action, names in keys.items():
+        lines.append(f" {' / '.join(names):<20}  {described[action]}")
+    lines.append(f" {'ctrl+p':<20}  command palette: every action by name, and the presets")
     return "\n".join(lines)
 
 
