@@ -28,6 +28,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     export.add_argument("--dir", dest="sub_dir", metavar="DIR", help=argparse.SUPPRESS)
     export.set_defaults(func=export_command)
 
+    tb = actions.add_parser("export-tb", help="write sessions as TensorBoard event files (scalars and hparams)",
+                            description="One TensorBoard run folder per session under --logdir (named after the "
+                                        "session folder): training loss, learning rate and throughput per logged "
+                                        "step, validation loss and accuracy per evaluation, and the settings in "
+                                        "the HParams tab. Open with `tensorboard --logdir DIR`.")
+    tb.add_argument("session", nargs="+", help="session names or folders (as listed by `twb sessions`)")
+    tb.add_argument("--logdir", metavar="DIR", required=True, help="TensorBoard folder to write the runs into")
+    tb.add_argument("--dir", dest="sub_dir", metavar="DIR", help=argparse.SUPPRESS)
+    tb.set_defaults(func=export_tb_command)
+
     show = actions.add_parser("show", help="a session's summary and every problem found in its log")
     show.add_argument("session", help="session name or folder")
     show.add_argument("--dir", dest="sub_dir", metavar="DIR", help=argparse.SUPPRESS)
@@ -71,6 +81,16 @@ def export_command(args: argparse.Namespace) -> int:
     except OSError as exc:  # read-only, full, or a file where a folder should be: nothing was written
         raise UserError(f"cannot write {path}: {exc.strerror or exc}", "choose another file with -o FILE") from None
     print(f"wrote {rows} rows to {path}")
+    return 0
+
+
+def export_tb_command(args: argparse.Namespace) -> int:
+    from core.sessions import tensorboard
+
+    tensorboard.summary_writer_class()  # a missing extra is told before any session is read
+    logs = open_logs(args.session, args.sub_dir or args.dir)
+    for log in logs:
+        print(f"wrote {tensorboard.export_session(log, args.logdir)}")
     return 0
 
 
