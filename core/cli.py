@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "core.commands.sessions",
     "core.commands.pipeline",
     "core.commands.export",
+    "core.commands.compare",
 ]
 
 

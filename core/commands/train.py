@@ -64,6 +64,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "follow it live with `twb attach NAME`); with --resume, appends to the checkpoint's session")
     parser.add_argument("--sessions-dir", metavar="DIR",
                         help="sessions folder (default: $TWB_SESSIONS_DIR or ./sessions)")
+    parser.add_argument("--tensorboard", metavar="DIR",
+                        help="also write TensorBoard event files, live, into DIR/<session or run folder> "
+                             "(needs the [tensorboard] extra)")
 
 
 # --- config ---------------------------------------------------------------------------------
@@ -170,8 +173,9 @@ def train(args: argparse.Namespace, session: "RunTarget | None") -> int:
 
     printer = HeadlessPrinter(quiet=bool(args.quiet), full_report=out_dir / REPORT_FILE)
     recorder = session.recorder.on_event if session is not None else None
-    trainer = Trainer(config, ev.fan_out(printer, recorder), out_dir=out_dir, resume_from=resume_from, data=data,
-                      fresh_optimizer=fresh_optimizer)
+    tb_writer = open_tensorboard(args, session.recorder.folder.name if session is not None else out_dir.name)
+    trainer = Trainer(config, ev.fan_out(printer, recorder, tb_writer), out_dir=out_dir, resume_from=resume_from,
+                      data=data, fresh_optimizer=fresh_optimizer)
     received: list[int] = []
 
     def on_signal(signum, frame) -> None:
@@ -194,6 +198,10 @@ def train(args: argparse.Namespace, session: "RunTarget | None") -> int:
         worker.join()
     finally:
         _restore_handlers(previous)
+        if tb_writer is not None:
+            tb_writer.close()
+            if tb_writer.error is not None:
+                _tell(f"twb: warning: {tb_writer.error}")
 
     outcome = trainer.outcome
     if isinstance(outcome, ev.TrainingFinished):
@@ -201,6 +209,17 @@ def train(args: argparse.Namespace, session: "RunTarget | None") -> int:
     if isinstance(outcome, ev.TrainingCancelled):
         return 128 + (received[0] if received else signal.SIGINT)
     return EXIT_FAILED
+
+
+def open_tensorboard(args: argparse.Namespace, run_name: str):
+    """The live TensorBoard writer for --tensorboard DIR (DIR/<run_name>), or None without the option."""
+    if not getattr(args, "tensorboard", None):
+        return None
+    from core.sessions.tensorboard import TensorBoardWriter
+
+    writer = TensorBoardWriter(Path(args.tensorboard) / run_name)
+    _tell(f"twb: writing TensorBoard files to {writer.run_dir}")
+    return writer
 
 
 def _tell(line: str) -> None:

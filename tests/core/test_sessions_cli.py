@@ -126,3 +126,29 @@ def test_export_csv_into_a_pipe_closed_early_exits_quietly(tmp_path):
     err = proc.stderr.read().decode()
     assert proc.wait(60) == 141
     assert "Traceback" not in err and "BrokenPipeError" not in err
+
+
+def test_export_csv_of_several_sessions_writes_one_file_with_a_session_column(tmp_path, capsys):
+    first = write_synthetic_session(tmp_path, "first", epochs=1, steps_per_epoch=2).folder
+    second = write_synthetic_session(tmp_path, "second", epochs=2, steps_per_epoch=3).folder
+    target = tmp_path / "both.csv"
+    code, out, _ = twb(["sessions", "export-csv", "first", "second", "--dir", str(tmp_path), "-o", str(target)], capsys)
+    assert code == 0 and f"wrote {3 + 8} rows to {target}" in out
+    rows = list(csv.DictReader(target.open()))
+    assert [r["session"] for r in rows] == [first.name] * 3 + [second.name] * 8
+    assert [r["kind"] for r in rows if r["session"] == second.name].count("epoch") == 2
+    _, out, _ = twb(["sessions", "export-csv", "first", "--dir", str(tmp_path), "-o", "-"], capsys)
+    header = out.splitlines()[0].split(",")
+    assert header[:3] == ["kind", "epoch", "step"] and header[-1] == "session"  # one session: same columns
+
+
+def test_export_csv_of_several_sessions_needs_a_file_and_a_writable_place(tmp_path, capsys):
+    write_synthetic_session(tmp_path, "a", epochs=1, steps_per_epoch=2)
+    write_synthetic_session(tmp_path, "b", epochs=1, steps_per_epoch=2)
+    code, _, err = twb(["sessions", "export-csv", "a", "b", "--dir", str(tmp_path)], capsys)
+    assert code == 2 and "needs -o FILE" in err and err.count("\n") == 1
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    code, _, err = twb(["sessions", "export-csv", "a", "b", "--dir", str(tmp_path), "-o", str(blocker / "m.csv")],
+                       capsys)
+    assert code == 2 and err.startswith("twb: error: cannot write") and err.count("\n") == 1
