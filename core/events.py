@@ -90,27 +90,30 @@ class ClassReportComputed:
     confusion: list[list[int]]  # confusion[true][predicted]
     epoch: int = 0
 
-    def table(self, max_classes: int | None = None) -> str:
+    def table(self, max_classes: int | None = None, compact: bool = False) -> str:
         """Per-class report and confusion matrix as plain text (the headless printer's and the TUI's).
 
-        With more than ``max_classes`` classes, only the first ``max_classes`` rows and no confusion
+        ``compact`` uses short headings and narrow columns, for the log beside the curves. With
+        more than ``max_classes`` classes, only the first ``max_classes`` rows and no confusion
         matrix (it grows with the square of the classes: 10,000 classes are hundreds of megabytes)."""
         shown = self.label_names if max_classes is None else self.label_names[:max_classes]
-        width = max([9, *(len(n) for n in shown)]) + 2
-        lines = [f"{'class':<{width}}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}"]
+        col, sup, min_cell = (7, 5, 6) if compact else (10, 10, 7)
+        heads = ("prec", "recall", "f1", "n") if compact else ("precision", "recall", "f1", "support")
+        width = max([8, *(len(n) for n in shown)]) if compact else max([9, *(len(n) for n in shown)]) + 2
+        lines = [f"{'class':<{width}}{heads[0]:>{col}}{heads[1]:>{col}}{heads[2]:>{col}}{heads[3]:>{sup}}"]
         for i, name in enumerate(shown):
-            lines.append(
-                f"{name:<{width}}{self.precision[i]:>10.4f}{self.recall[i]:>10.4f}{self.f1[i]:>10.4f}{self.support[i]:>10d}"
-            )
+            lines.append(f"{name:<{width}}{self.precision[i]:>{col}.4f}{self.recall[i]:>{col}.4f}"
+                         f"{self.f1[i]:>{col}.4f}{self.support[i]:>{sup}d}")
         left_out = len(self.label_names) - len(shown)
         if left_out:
             lines.append(f"... {left_out:,} more classes not shown; confusion matrix left out")
-        lines.append(f"{'accuracy':<{width}}{'':>20}{self.accuracy:>10.4f}{sum(self.support):>10d}")
+        lines.append(f"{'accuracy':<{width}}{'':>{2 * col}}{self.accuracy:>{col}.4f}{sum(self.support):>{sup}d}")
         if left_out:
             return "\n".join(lines)
         lines.append("")
         lines.append("confusion (rows: true, columns: predicted)")
-        cell = max(7, *(len(n) + 1 for n in self.label_names), *(len(str(v)) + 1 for row in self.confusion for v in row))
+        cell = max(min_cell, *(len(n) + 1 for n in self.label_names),
+                   *(len(str(v)) + 1 for row in self.confusion for v in row))
         lines.append(" " * width + "".join(f"{n:>{cell}}" for n in self.label_names))
         for name, row in zip(self.label_names, self.confusion):
             lines.append(f"{name:<{width}}" + "".join(f"{v:>{cell}d}" for v in row))

@@ -333,8 +333,7 @@ class WorkbenchApp(App):
         self.signal_exit = SignalExit(lambda: self._driver, self._on_signal, watchdog_s=QUIT_TIMEOUT_S + 15)
         self.signal_exit.install(asyncio.get_running_loop())
 
-    def get_driver_class(self):
-        # Textual's driver, made to drop output once the terminal is gone (tui.terminal).
+    def get_driver_class(self):  # Textual's, dropping output once the terminal is gone (tui.terminal)
         return safe_driver_class(super().get_driver_class())
 
     def _on_signal(self, code: int) -> None:
@@ -345,8 +344,6 @@ class WorkbenchApp(App):
         await self.stop_training(interrupt=True)
         self.sessions.close_all(interrupted=True)
         self.exit(return_code=code)
-
-    # --- actions of the collaborators: config files, export, recording, the controller ------------
 
     def action_save_config(self) -> None:
         self.config_files.save()

@@ -43,21 +43,14 @@ def epoch_row(e: EpochCompleted) -> str:
             f"{e.val_accuracy:>8.4f}")
 
 
+# Rows of the report the log shows; the headless printer caps at the same number.
+REPORT_MAX_CLASSES = 20
+
+
 def compact_report(e: ClassReportComputed) -> list[str]:
     """The per-class report in the width the log has beside the curves (the full table, 61+
     characters wide, is ``report`` and the headless printer's)."""
-    width = max(8, *(len(n) for n in e.label_names))
-    lines = [f"{'class':<{width}} {'prec':>6} {'recall':>6} {'f1':>6} {'n':>4}"]
-    for i, name in enumerate(e.label_names):
-        lines.append(f"{name:<{width}} {e.precision[i]:>6.4f} {e.recall[i]:>6.4f} {e.f1[i]:>6.4f} {e.support[i]:>4d}")
-    lines.append(f"{'accuracy':<{width}} {'':>6} {'':>6} {e.accuracy:>6.4f} {sum(e.support):>4d}")
-    lines.append("")
-    lines.append("confusion (rows: true, columns: predicted)")
-    cell = max(6, *(len(n) + 1 for n in e.label_names), *(len(str(v)) + 1 for row in e.confusion for v in row))
-    lines.append(" " * width + "".join(f"{n:>{cell}}" for n in e.label_names))
-    for name, row in zip(e.label_names, e.confusion):
-        lines.append(f"{name:<{width}}" + "".join(f"{v:>{cell}d}" for v in row))
-    return lines
+    return e.table(max_classes=REPORT_MAX_CLASSES, compact=True).splitlines()
 
 
 class TrainingLogPane(Vertical):
@@ -239,14 +232,6 @@ class TrainingLogPane(Vertical):
         self.write(text)
 
     # --- the pane contract (tui.pane) ------------------------------------------------------------
-
-    def reset(self) -> None:
-        self.query_one("#train-log", RichLog).clear()
-        self.lines.clear()
-        self.report = ""
-        self.state = "idle"
-        self._latest_step = None
-        self.query_one(Curves).clear()
 
     def show_recorded(self, item: ChartSeries | str) -> None:
         """A replayed note line, or the charts so far in one piece (instead of step by step)."""
