@@ -12,7 +12,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -31,27 +30,15 @@ def export_checkpoint(checkpoint_dir: str | os.PathLike, out_dir: str | os.PathL
     (it is then replaced whole, atomically); a folder with anything else in it is refused, so
     no file of the user's is ever deleted. Folders get mode 0755 and files 0644 (less the umask).
     """
-    from core.training.checkpoint import load_classifier, new_temp_folder, replace_folder
+    from core.training.checkpoint import load_classifier, written_folder
 
     out = Path(out_dir).expanduser()
     _check_target(out)
     loaded = load_classifier(checkpoint_dir)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = new_temp_folder(out)
-    except OSError as exc:
-        raise _write_error(out, exc) from None
-    try:
+    with written_folder(out, _write_error) as tmp:
         _write(loaded, tmp)
         _check_only_ours(out, {p.name for p in tmp.iterdir()})
         _usual_modes(tmp)
-        replace_folder(tmp, out)
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise _write_error(out, exc) from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     from core.hf.pipelines.models import remember_export
 
     remember_export(out)

@@ -12,6 +12,7 @@ happen, the old folder waits as ``.<name>.old`` and ``resolve_checkpoint`` falls
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import errno
 import json
@@ -22,7 +23,7 @@ import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator
 
 import torch
 from safetensors import safe_open
@@ -103,6 +104,29 @@ def replace_folder(tmp: Path, final: Path) -> None:
         shutil.rmtree(backup, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def written_folder(final: Path, error: Callable[[Path, OSError], Exception]) -> Iterator[Path]:
+    """A temp folder to fill; on leaving the block it replaces ``final`` (``replace_folder``).
+
+    Nothing half-written is ever left: on any failure the temp folder goes, ``final`` stays as
+    it was, and an OSError (a full disk, a read-only folder) becomes ``error(final, exc)``.
+    """
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = new_temp_folder(final)
+    except OSError as exc:
+        raise error(final, exc) from None
+    try:
+        yield tmp
+        replace_folder(tmp, final)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise error(final, exc) from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
 def save_checkpoint(
     folder: str | os.PathLike,
     model: torch.nn.Module,
@@ -121,12 +145,7 @@ def save_checkpoint(
     if final.exists() and not is_checkpoint(final):
         raise UserError(f"{str(final)!r} exists and is not a checkpoint (no {STATE_FILE}); it was not replaced",
                         "move that folder away or choose another run folder")
-    try:
-        final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = new_temp_folder(final)
-    except OSError as exc:
-        raise _write_error(final, exc) from None
-    try:
+    with written_folder(final, _write_error) as tmp:
         # Contiguous CPU copies: safetensors refuses views, and the GPU copy stays untouched.
         weights = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
         save_file(weights, str(tmp / WEIGHTS_FILE))
@@ -142,13 +161,6 @@ def save_checkpoint(
         }
         (tmp / STATE_FILE).write_text(json.dumps(full_state), encoding="utf-8")
         _fsync_folder(tmp)
-        replace_folder(tmp, final)
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise _write_error(final, exc) from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return final
 
 
