@@ -21,7 +21,7 @@ def runs(tmp_path):
     nano = cfg.preset("nano")
     # Mid-epoch evaluations every 4 steps: the best accuracy (0.92) is at step 28, inside epoch 3.
     write_synthetic_session(tmp_path, "base", epochs=3, eval_every=4, config=nano)
-    write_synthetic_session(tmp_path, "fast", epochs=2, config=cfg.with_field(nano, "train.lr", 3e-3))
+    write_synthetic_session(tmp_path, "fast", epochs=2, config=cfg.with_field(nano, "train.lr", 2 * nano.train.lr))
     crashed = write_synthetic_session(tmp_path, "killed", epochs=1, end="none", close=False, config=nano)
     crashed.writer.close()
     return tmp_path
@@ -38,7 +38,7 @@ def test_json_has_best_accuracy_at_its_step_final_metrics_and_only_differing_set
     assert base["samples_per_s"] == pytest.approx(500.0) and base["duration_s"] is not None
     assert by_name["fast"]["best_step"] == 20  # epoch 2's end: the last step before it
     assert {k for r in by_name.values() for k in r["hparams"]} == {"train.lr"}
-    assert by_name["fast"]["hparams"]["train.lr"] == pytest.approx(3e-3)
+    assert by_name["fast"]["hparams"]["train.lr"] == pytest.approx(2 * cfg.preset("nano").train.lr)
     assert by_name["killed"]["status"] == "crashed" and by_name["killed"]["notes"]
 
 
@@ -63,7 +63,7 @@ def test_csv_has_one_row_per_run_and_the_differing_setting_by_its_full_key(runs,
     _, out, _ = twb(["compare", "base", "fast", "--dir", str(runs), "--csv"], capsys)
     rows = list(csv.DictReader(io.StringIO(out)))
     assert [r["name"] for r in rows] == ["base", "fast"]
-    assert float(rows[1]["train.lr"]) == pytest.approx(3e-3) and rows[0]["best_step"] == "28"
+    assert float(rows[1]["train.lr"]) == pytest.approx(2 * cfg.preset("nano").train.lr) and rows[0]["best_step"] == "28"
     assert "model.emb_dim" not in rows[0]  # the same in both runs
 
 

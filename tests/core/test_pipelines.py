@@ -194,21 +194,16 @@ def test_a_list_of_inputs_gives_one_result_each(tiny):
     assert len(result) == 2 and all(len(r) == 1 for r in result)
 
 
-def test_loaded_models_are_cached_between_runs(tiny, monkeypatch):
+def test_loaded_models_are_cached_between_runs(tiny):
     from core.hf.pipelines import loading
 
     loading.clear_cache()
-    built = []
-    real_cached = loading.cached
-
-    def counting(key, build):
-        return real_cached(key, lambda: built.append(key) or build())
-
-    monkeypatch.setattr(loading, "cached", counting)
     first = run_task("sentiment-analysis", str(tiny["bert-cls"]), "warm")
-    loads = len(built)
+    loaded = list(loading._cache.values())
     again = run_task("sentiment-analysis", str(tiny["bert-cls"]), "warm")
-    assert loads >= 1 and len(built) == loads  # the second run built nothing
+    # The second run found what the first loaded: nothing new was built or replaced.
+    assert loaded and len(loading._cache) == len(loaded)
+    assert all(a is b for a, b in zip(loading._cache.values(), loaded))
     assert again == first
 
 

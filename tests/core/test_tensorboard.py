@@ -5,6 +5,8 @@ import sys
 
 import pytest
 
+from core import config as cfg
+
 pytest.importorskip("tensorboard")
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator  # noqa: E402
 from tensorboard.plugins.hparams import plugin_data_pb2  # noqa: E402
@@ -55,7 +57,7 @@ def test_export_tb_writes_curves_and_hparams_into_one_run_folder(tmp_path, capsy
     assert dict(val)[10] == pytest.approx(0.9) and dict(val)[4] == pytest.approx(0.5 + 0.45 * 4 / 10)
     assert dict(scalars(acc, "val/loss"))[5] == pytest.approx(1.1)
     settings = hparams_of(acc)
-    assert settings["train.lr"] == pytest.approx(1e-3) and "model.emb_dim" in settings
+    assert settings["train.lr"] == pytest.approx(cfg.preset("nano").train.lr) and "model.emb_dim" in settings
     assert scalars(acc, "hparam/best_val_accuracy")[0][1] == pytest.approx(0.9)
 
 

@@ -38,7 +38,8 @@ async def test_resume_uses_the_checkpoints_settings_not_the_forms(holding_factor
     saved = with_field(with_field(PRESETS["nano"], "model.emb_dim", 32), "train.epochs", 7)
     folder = tmp_path / "run" / "last"
     folder.mkdir(parents=True)
-    (folder / STATE_FILE).write_text(json.dumps({"format": FORMAT_VERSION, "config": to_dict(saved), "step": 4}))
+    (folder / STATE_FILE).write_text(json.dumps({"format": FORMAT_VERSION, "config": to_dict(saved), "step": 4,
+                                                "label_names": ["negative", "positive"]}))
     app = create_app(PRESETS["default"], trainer_factory=holding_factory, install_signal_handlers=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await app.panes_ready.wait()
