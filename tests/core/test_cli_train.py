@@ -7,21 +7,14 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
 
 from core import events as ev
 from core.cli import main
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 ROOT = Path(__file__).resolve().parents[2]
 LEARNS = ["--preset", "nano", "--set", "data.num_samples=2000", "--set", "train.epochs=5", "--set", "train.lr=5e-3"]
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def test_train_prints_epoch_lines_and_report_and_learns(tmp_path, capsys):

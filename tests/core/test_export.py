@@ -9,7 +9,8 @@ import stat
 import pytest
 
 from core.errors import UserError
-from hf_fixtures import shared_tiny_models
+
+pytestmark = pytest.mark.usefixtures("private_data_dir")
 
 TEXTS = [
     "a wonderful , moving film",
@@ -19,17 +20,6 @@ TEXTS = [
     "an UNSEEN word : zyxwv !",
     " ".join(["long"] * 40),  # longer than max_seq_len: both sides truncate the same way
 ]
-
-
-@pytest.fixture(scope="session")
-def tiny(tmp_path_factory):
-    return shared_tiny_models(tmp_path_factory)
-
-
-@pytest.fixture(autouse=True)
-def private_data_dir(tmp_path, monkeypatch):
-    # The list of exported models lives in the user's data folder: keep tests out of it.
-    monkeypatch.setenv("TWB_DATA_DIR", str(tmp_path / "twb-data"))
 
 
 def make_checkpoint(folder, tokenizer="wordpiece", **model_overrides):

@@ -3,12 +3,6 @@ import numpy as np
 import pytest
 
 from core.errors import UserError
-from hf_fixtures import shared_tiny_models
-
-
-@pytest.fixture(scope="session")
-def tiny(tmp_path_factory):
-    return shared_tiny_models(tmp_path_factory)
 
 
 def assert_valid_view(view, layers, heads):

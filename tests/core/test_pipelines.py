@@ -4,12 +4,6 @@ import json
 import pytest
 
 from core.hf.pipelines import run_pipeline, run_task
-from hf_fixtures import shared_tiny_models
-
-
-@pytest.fixture(scope="session")
-def tiny(tmp_path_factory):
-    return shared_tiny_models(tmp_path_factory)
 
 
 def assert_plain_json(result):

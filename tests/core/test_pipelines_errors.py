@@ -6,12 +6,6 @@ import pytest
 from core.cli import main
 from core.errors import UserError
 from core.hf.pipelines import resolve_task, run_task, task_fields
-from hf_fixtures import shared_tiny_models
-
-
-@pytest.fixture(scope="session")
-def tiny(tmp_path_factory):
-    return shared_tiny_models(tmp_path_factory)
 
 
 def test_unknown_task_suggests_the_closest_names():

@@ -6,14 +6,8 @@ import pytest
 
 from core.hf.pipelines import qa, run_pipeline, run_task
 from core.hf.pipelines.models import resolve_model
-from hf_fixtures import shared_tiny_models
 
 CONTEXT = "The capital of France is Paris . Hyperboloids live in Berkeley ."
-
-
-@pytest.fixture(scope="session")
-def tiny(tmp_path_factory):
-    return shared_tiny_models(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")

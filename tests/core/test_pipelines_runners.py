@@ -9,19 +9,10 @@ from core.cli import main
 from core.errors import UserError
 from core.hf.pipelines import TASKS, run_pipeline, run_task
 from core.hf.pipelines.models import resolve_model
-from hf_fixtures import shared_tiny_models
+
+pytestmark = pytest.mark.usefixtures("private_data_dir")
 
 RUNNERS_DIR = Path(__file__).resolve().parents[2] / "core" / "hf" / "pipelines" / "runners"
-
-
-@pytest.fixture(scope="session")
-def tiny(tmp_path_factory):
-    return shared_tiny_models(tmp_path_factory)
-
-
-@pytest.fixture(autouse=True)
-def private_data_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("TWB_DATA_DIR", str(tmp_path / "twb-data"))
 
 
 def test_every_task_is_one_runner_module_in_the_registry():

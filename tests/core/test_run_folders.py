@@ -9,22 +9,15 @@ import shutil
 from collections import namedtuple
 
 import pytest
-import torch
 
 import core.training.checkpoint as checkpoint_module
 from core import events as ev
 from core.cli import main
 from core.config import apply_overrides, preset
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 ONE_EPOCH = ["--preset", "nano", "--set", "train.epochs=1", "--quiet"]
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def assert_refused_before_training(code, captured, *words):

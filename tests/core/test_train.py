@@ -12,14 +12,7 @@ from core.config import apply_overrides, preset
 from core.data.prepare import prepare_data
 from core.training.trainer import Trainer
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    # The tiny models run faster on one thread, and the test machine's cores are shared.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # These tests check the event stream's shape, not learning: a smaller run than the preset's
