@@ -107,6 +107,15 @@ def attention_for_text(model: torch.nn.Module, encoder: _Encoder, text: str, max
     )
 
 
+def token_label(token: str) -> str:
+    """A token as viewers show it (the terminal heatmap, saved images): as is, without quotes;
+    one with no visible characters (an empty string, a lone space or newline) as a visible
+    sign, never as ``''``."""
+    if token and token.strip():
+        return token
+    return "␣" * max(1, len(token)) if token else "∅"
+
+
 def _check_layer(view: AttentionView, layer: int) -> None:
     if not 0 <= layer < view.num_layers:
         raise IndexError(f"layer {layer} out of range: the model has {view.num_layers} layers (0..{view.num_layers - 1})")

@@ -21,20 +21,14 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
+from core.attention import token_label  # noqa: F401 - the pane and the model view label tokens alike
+
 CELL_WIDTH = 3  # two shade characters and a gap
 MAX_LABEL = 12
 MAX_HEADER = 6
 SHADES = ("··", "░░", "▒▒", "▓▓", "██")
 # A sequential palette (dark to bright) that stays distinct when reduced to 16 colours.
 PALETTE = ("#3b4cc0", "#6f92f3", "#aac7fd", "#f7b89c", "#e7745b")
-
-
-def token_label(token: str) -> str:
-    """A token as the viewer shows it: as is, without quotes; one with no visible characters
-    (an empty string, a lone space or newline) as a visible sign, never as ``''``."""
-    if token and token.strip():
-        return token
-    return "␣" * max(1, len(token)) if token else "∅"
 
 
 def matrix_for(view: Any, layer: int, head: int | None):
