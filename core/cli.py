@@ -1,4 +1,4 @@
-"""The headless command line: `twb train`, `twb export`, `twb pipeline`, `twb sessions`.
+"""The headless command line: `twb train`, `twb export`, `twb pipeline`, `twb sessions`, `twb attention`.
 
 Subcommands live in core/commands/, one module each. The `twb` entry point (tui/cli.py) adds
 the commands that open the terminal UI on top of this parser.
@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "core.commands.pipeline",
     "core.commands.export",
     "core.commands.compare",
+    "core.commands.attention",
 ]
 
 

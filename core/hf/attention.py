@@ -25,6 +25,28 @@ class _AttentionModel:
     kind: str  # "workbench" | "classifier" | "encoder-decoder" | "base"
 
 
+def attention_of_model(model_ref: str, text: str, classifiers: dict[str, Any] | None = None):
+    """The ``AttentionView`` of ``text`` from a workbench checkpoint folder (or a run's folder)
+    or, when the folder holds a config.json, a Hugging Face model folder.
+
+    ``classifiers`` caches loaded checkpoints by reference (the attention pane keeps one);
+    Hugging Face models are cached by ``hf_attention`` itself."""
+    from pathlib import Path
+
+    from core.attention import attention_for_text
+
+    if not (model_ref or "").strip():
+        raise UserError("no model given", "give a checkpoint folder or a local Hugging Face model folder")
+    if (Path(model_ref).expanduser() / "config.json").is_file():
+        return hf_attention(model_ref, text)
+    cache = classifiers if classifiers is not None else {}
+    loaded = cache.get(model_ref)
+    if loaded is None:
+        from core.training.checkpoint import load_classifier
+        loaded = cache[model_ref] = load_classifier(Path(model_ref).expanduser())
+    return attention_for_text(loaded.model, loaded.encoder, text, loaded.max_seq_len, loaded.label_names)
+
+
 def hf_attention(model_ref: str, text: str, trust_remote_code: bool = False):
     """The attention weights (L, H, T, T) of the model at model_ref (folder or cached hub id) for text."""
     import numpy as np

@@ -32,11 +32,11 @@ def check_image_path(path: str | os.PathLike) -> Path:
 
     Checked before the work of computing a figure, so a typo costs nothing."""
     path = Path(path).expanduser()
+    if path.is_dir():
+        raise UserError(f"{str(path)!r} is a folder", "give a file name ending in .svg or .png")
     if path.suffix.lower() not in IMAGE_SUFFIXES:
         raise UserError(f"cannot save an image as {path.name!r}: images are .svg or .png",
                         "end the file name in .svg or .png")
-    if path.is_dir():
-        raise UserError(f"{str(path)!r} is a folder", "give a file name ending in .svg or .png")
     if not path.parent.is_dir():
         raise UserError(f"the folder {str(path.parent)!r} does not exist",
                         "create it first or save into a folder that exists")
