@@ -43,13 +43,17 @@ def _head(value: str) -> int | None:
         raise UserError(f"--head {value!r} is not a head number", "give a number from 1, or 'mean'") from None
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def check_layer_head(view, layer: int, head: int | None) -> tuple[int, int | None]:
     """1-based numbers as given to 0-based indexes; a UserError naming the range when out of it."""
     if not 1 <= layer <= view.num_layers:
-        raise UserError(f"--layer {layer} is out of range: the model has {view.num_layers} layers",
+        raise UserError(f"--layer {layer} is out of range: the model has {_count(view.num_layers, 'layer')}",
                         f"give --layer from 1 to {view.num_layers}")
     if head is not None and not 1 <= head <= view.num_heads:
-        raise UserError(f"--head {head} is out of range: each layer has {view.num_heads} heads",
+        raise UserError(f"--head {head} is out of range: each layer has {_count(view.num_heads, 'head')}",
                         f"give --head from 1 to {view.num_heads}, or 'mean'")
     return layer - 1, None if head is None else head - 1
 
