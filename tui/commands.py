@@ -46,6 +46,17 @@ WORKBENCH_BINDINGS = [
     Binding("ctrl+o", "load_config", "Load", id="load"),
     Binding("ctrl+q", "quit", "Quit", priority=True, id="quit"),
 ]
+# Keys of a pane, active while the focus is inside it (single letters: the pane's text fields
+# take letters first, so these act from the heatmap, the model view and the training log).
+ATTENTION_BINDINGS = [
+    Binding("s", "save_image", "Save image", id="attention-save-image"),
+    Binding("g", "model_view", "Model view", id="attention-model-view"),
+]
+TRAINING_BINDINGS = [
+    Binding("s", "save_curves", "Save curves", id="training-save-curves"),
+]
+
+
 def key_name(keys: str) -> str:
     """How a person types a binding's keys: '?', '.', 'ctrl+s', 'f1' (not 'question_mark'), ' / ' between."""
     names = []

@@ -10,7 +10,7 @@ torch is imported inside the worker, never when the pane is built.
 """
 from __future__ import annotations
 
-from pathlib import Path
+from functools import partial
 from typing import TYPE_CHECKING, Any, Callable
 
 from textual import on, work
@@ -22,9 +22,12 @@ from textual.widgets import Input, Static
 
 from core.errors import UserError
 from core.events import EpochCompleted, Event, TrainingFinished
+from tui.commands import ATTENTION_BINDINGS
+from tui.image_saving import ImageSaver
 from tui.pane import RecordError
 from tui.widgets.heatmap import AttentionHeatmap, matrix_for, token_label
 from tui.widgets.history_input import HistoryInput
+from tui.widgets.model_grid import ModelGrid
 
 if TYPE_CHECKING:
     from core.sessions.cursor import RecordedAttention
@@ -32,7 +35,8 @@ if TYPE_CHECKING:
 SLIM_WIDTH = 100  # below this many columns the top-attended list is folded into the readout
 SnapshotProvider = Callable[[], Any]  # returns a ClassifierSnapshot or None
 PROMPT = ("Type a sentence and press Enter (up/down: earlier sentences and validation examples). "
-          "Tab: into the heatmap, where arrows move, l/L layer, h/H head, m mean of heads; shift+tab back.")
+          "Tab: into the heatmap, where arrows move, l/L layer, h/H head, m mean of heads, g model view, "
+          "s save image; shift+tab back.")
 
 
 def top_tokens(view: Any, layer: int, head: int | None, query: int, k: int = 3) -> list[tuple[str, float]]:
@@ -60,20 +64,15 @@ def compute_view(text: str, model_ref: str, snapshot: SnapshotProvider, cache: d
             raise UserError("no model to look at yet",
                             "start training (F6), or type a checkpoint folder or a local Hugging Face model folder in the model field")
         return attention_for_text(snap.model, snap.encoder, text, snap.max_seq_len, snap.label_names)
-    path = Path(model_ref).expanduser()
-    if (path / "config.json").is_file():  # a Hugging Face model folder
-        from core.hf.attention import hf_attention
-        return hf_attention(model_ref, text)
-    loaded = cache.get(model_ref)
-    if loaded is None:
-        from core.training.checkpoint import load_classifier
-        loaded = cache[model_ref] = load_classifier(path)
-    return attention_for_text(loaded.model, loaded.encoder, text, loaded.max_seq_len, loaded.label_names)
+    from core.hf.attention import attention_of_model
+
+    return attention_of_model(model_ref, text, cache)
 
 
 class AttentionPane(Vertical):
     # Tab from the sentence goes straight to the heatmap once there is one (past the model field).
-    BINDINGS = [Binding("tab", "into_heatmap", "Heatmap", show=False)]
+    BINDINGS = [Binding("tab", "into_heatmap", "Heatmap", show=False), *ATTENTION_BINDINGS]
+    ALLOW_MAXIMIZE = True  # the model view takes the whole screen: 12 heads do not fit a quarter of it
 
     class ViewReady(Message):
         def __init__(self, view: Any, text: str) -> None:
@@ -96,6 +95,7 @@ class AttentionPane(Vertical):
         self.view: Any = None
         self.error = ""
         self._cache: dict[str, Any] = {}
+        self.images = ImageSaver()
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="input-row"):
@@ -106,6 +106,7 @@ class AttentionPane(Vertical):
         yield Static(PROMPT, id="attn-readout", markup=False)
         with Horizontal(id="attn-body"):
             yield AttentionHeatmap(id="heatmap")
+            yield ModelGrid(id="model-grid")  # shown instead of the heatmap in the model view (g)
             with VerticalScroll(id="attn-top-scroll"):
                 yield Static("", id="attn-top", markup=False)
         yield Static("", id="attn-legend", markup=False)
@@ -169,6 +170,70 @@ class AttentionPane(Vertical):
         """Display any AttentionView (workbench or Hugging Face model, causal or not)."""
         self.view, self.error = view, ""
         self.query_one(AttentionHeatmap).set_view(view)
+        if self.has_class("-model-view"):
+            self.query_one(ModelGrid).set_view(view)
+
+    # --- the model view and images -------------------------------------------------------------
+
+    def action_model_view(self) -> None:
+        heat = self.query_one(AttentionHeatmap)
+        if self.view is None:
+            self._show_error("no attention view yet: type a sentence and press Enter first")
+        elif self.has_class("-model-view"):
+            self._close_model_view()
+        else:
+            self.add_class("-model-view")
+            self.screen.maximize(self, container=False)
+            grid = self.query_one(ModelGrid)
+            grid.set_view(self.view, heat.layer_index, heat.head_index or 0)
+            grid.focus()
+
+    def on_mount(self) -> None:
+        # Escape on a maximized widget is Textual's own "minimize"; it ends the model view too.
+        self.watch(self.screen, "maximized", self._maximized, init=False)
+
+    def _maximized(self, widget: Any) -> None:
+        if widget is not self and self.has_class("-model-view"):
+            self._close_model_view()
+
+    def _close_model_view(self) -> None:
+        self.remove_class("-model-view")
+        if self.screen.maximized is self:
+            self.screen.minimize()
+        heat = self.query_one(AttentionHeatmap)
+        heat.focus()
+        heat.post_message(heat.Changed(heat))  # the readout names the head again
+
+    @on(ModelGrid.Changed)
+    def _grid_changed(self, event: ModelGrid.Changed) -> None:
+        grid = event.grid
+        self.query_one("#attn-readout", Static).update(
+            f"model view: every layer x head of {grid.view.source} · layer {grid.layer_index + 1}/{grid.view.num_layers} "
+            f"· head {grid.head_index + 1}/{grid.view.num_heads}\narrows pick a head, Enter opens it full size, "
+            "Escape goes back, s saves the grid as an image")
+
+    @on(ModelGrid.Picked)
+    def _grid_picked(self, event: ModelGrid.Picked) -> None:
+        self.query_one(AttentionHeatmap).show_head(event.layer, event.head)
+        self._close_model_view()
+
+    @on(ModelGrid.Closed)
+    def _grid_closed(self) -> None:
+        self._close_model_view()
+
+    def action_save_image(self) -> None:
+        from core.render import attention_figure, grid_figure
+
+        view, heat = self.view, self.query_one(AttentionHeatmap)
+        if view is None:
+            self._show_error("no attention view to save yet: type a sentence and press Enter first")
+        elif self.has_class("-model-view"):
+            self.images.ask_and_save(self.app, "the model view", "attention-grid", partial(grid_figure, view))
+        else:
+            layer, head = heat.layer_index, heat.head_index
+            stem = f"attention-layer{layer + 1}-" + ("mean" if head is None else f"head{head + 1}")
+            self.images.ask_and_save(self.app, f"layer {layer + 1}, " + ("mean of heads" if head is None else f"head {head + 1}"),
+                                     stem, partial(attention_figure, view, layer, head, (heat.row, heat.col)))
 
     # --- readout ---------------------------------------------------------------------------
 

@@ -17,6 +17,8 @@ from core.events import (
     TrainingCancelled, TrainingFailed, TrainingFinished, ValidationReported,
 )
 from tui import format as fmt
+from tui.commands import TRAINING_BINDINGS
+from tui.image_saving import ImageSaver
 
 if TYPE_CHECKING:
     from core.sessions.curves import ChartSeries
@@ -54,6 +56,8 @@ def compact_report(e: ClassReportComputed) -> list[str]:
 
 
 class TrainingLogPane(Vertical):
+    BINDINGS = TRAINING_BINDINGS
+
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.border_title = "Training"
@@ -67,6 +71,7 @@ class TrainingLogPane(Vertical):
         self.metric = "val loss"  # what "best" means in this run (train.early_stopping_metric)
         self.total_steps = 0
         self._latest_step: StepLogged | None = None
+        self.images = ImageSaver()
 
     def compose(self) -> ComposeResult:
         yield TextLine(IDLE_STATUS, id="train-status")
@@ -226,6 +231,19 @@ class TrainingLogPane(Vertical):
         saved = f"; checkpoint {e.checkpoint_dir} (F8 resumes it)" if e.checkpoint_dir else ""
         self._finish("cancelled", f"Training cancelled {where}, at step {e.step}{saved}",
                      f"cancelled {where}" + (" · F8 resumes it" if e.checkpoint_dir else ""), e.step)
+
+    def action_save_curves(self) -> None:
+        from functools import partial
+
+        from core.render import curves_figure
+
+        run = self.query_one(Curves).as_run("this run")
+        if not any(point for series in run.series for point in series.points):
+            self.app.notify("No curves yet: train (F6) or replay a session first.", title="Nothing to save",
+                            severity="warning")
+            return
+        title = f"training on {self.device}" if self.device else ""
+        self.images.ask_and_save(self.app, "the curves", "curves", partial(curves_figure, [run], title))
 
     def note(self, text: str) -> None:
         """A line from the app itself (e.g. 'training engine not available')."""

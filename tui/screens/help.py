@@ -37,6 +37,9 @@ INSIDE A PANE
  Heatmap: l / L        next / previous layer
  Heatmap: h / H        next / previous head
  Heatmap: m            mean over heads (press again for single heads)
+ Attention: g          model view: every layer x head; arrows pick, Enter opens, Escape back
+ Attention: s          save the view (or the model view) as an .svg or .png image
+ Training: s           save the loss and accuracy curves as an .svg or .png image
  Dialogs: y / n        answer a question; Escape cancels
 """
 

@@ -110,6 +110,18 @@ class Curves(Vertical):
         self.val_acc.append(val_acc)
         self._dirty = True
 
+    def as_run(self, name: str):
+        """The curves on show as plain data for an image (core.render.curves_figure)."""
+        from core.render.curves import Run, Series
+
+        return Run(name, (
+            Series("train loss (steps)", tuple(zip(self.step_x, self.step_loss)), "loss"),
+            Series("train loss", tuple(zip(self.epochs, self.train_loss)), "loss"),
+            Series("val loss", tuple(zip(self.val_x, self.val_loss)), "loss"),
+            Series("train accuracy", tuple(zip(self.epochs, self.train_acc)), "accuracy"),
+            Series("val accuracy", tuple(zip(self.val_x, self.val_acc)), "accuracy"),
+        ))
+
     # --- drawing -------------------------------------------------------------------------
 
     def _redraw_if_dirty(self) -> None:

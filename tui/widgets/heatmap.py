@@ -161,6 +161,13 @@ class AttentionHeatmap(Widget, can_focus=True):
 
     # --- actions -------------------------------------------------------------------------
 
+    def show_head(self, layer: int, head: int | None) -> None:
+        """Show that layer and head (None: the mean of heads), e.g. picked in the model view."""
+        if self.view is not None:
+            self.layer_index = max(0, min(self.num_layers - 1, layer))
+            self.head_index = None if head is None else max(0, min(self.num_heads - 1, head))
+            self._recompute()
+
     def action_move(self, drow: int, dcol: int) -> None:
         if self.view is None:
             return
