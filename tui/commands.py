@@ -48,9 +48,11 @@ WORKBENCH_BINDINGS = [
 ]
 # Keys of a pane, active while the focus is inside it (single letters: the pane's text fields
 # take letters first, so these act from the heatmap, the model view and the training log).
+# Not in the footer: at 80 columns the heatmap's own keys already leave it just room for the
+# global ones; the pane's legend line and the help list them.
 ATTENTION_BINDINGS = [
-    Binding("s", "save_image", "Save image", id="attention-save-image"),
-    Binding("g", "model_view", "Model view", id="attention-model-view"),
+    Binding("s", "save_image", "Save image", show=False, id="attention-save-image"),
+    Binding("g", "model_view", "Model view", show=False, id="attention-model-view"),
 ]
 TRAINING_BINDINGS = [
     Binding("s", "save_curves", "Save curves", id="training-save-curves"),

@@ -35,8 +35,7 @@ if TYPE_CHECKING:
 SLIM_WIDTH = 100  # below this many columns the top-attended list is folded into the readout
 SnapshotProvider = Callable[[], Any]  # returns a ClassifierSnapshot or None
 PROMPT = ("Type a sentence and press Enter (up/down: earlier sentences and validation examples). "
-          "Tab: into the heatmap, where arrows move, l/L layer, h/H head, m mean of heads, g model view, "
-          "s save image; shift+tab back.")
+          "Tab: into the heatmap, where arrows move, l/L layer, h/H head, m mean of heads; shift+tab back.")
 
 
 def top_tokens(view: Any, layer: int, head: int | None, query: int, k: int = 3) -> list[tuple[str, float]]:
@@ -263,7 +262,7 @@ class AttentionPane(Vertical):
             f"{q_label} attends most to: {top_text(view, heat.layer_index, heat.head_index, heat.row)}\n"
             f"cursor: {cell}"
         )
-        self.query_one("#attn-legend", Static).update(heat.legend())
+        self.query_one("#attn-legend", Static).update(f"{heat.legend()} · g grid · s save")
         lines = []
         for q, token in enumerate(view.tokens):
             marker = ">" if q == heat.row else " "
