@@ -163,3 +163,12 @@ def test_a_read_only_folder_is_one_line(tmp_path):
         assert list(folder.iterdir()) == []
     finally:
         folder.chmod(0o755)
+
+
+def test_without_matplotlib_the_error_says_how_to_install_it(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)  # what an import of a missing package does
+    with pytest.raises(UserError, match=r"pip install 'transformer-workbench\[images\]'") as caught:
+        attention_figure(view_of(["a", "b"]), 0, 0)
+    assert "\n" not in str(caught.value)

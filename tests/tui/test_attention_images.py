@@ -155,3 +155,15 @@ async def test_the_help_lists_the_image_and_model_view_keys():
         await pilot.press("f1")
         text = str(app.screen.query_one("#help-text").render())
         assert "Attention: g" in text and "Attention: s" in text and "Training: s" in text
+
+
+@pytest.mark.parametrize("n, rows, cols", [(20, 4, 6), (5, 4, 11), (512, 5, 11), (7, 7, 7)])
+def test_shrink_is_the_block_maximum_or_a_repetition(n, rows, cols):
+    matrix = make_view([f"t{i}" for i in range(n)], layers=1, heads=1).weights[0, 0]
+    small = shrink(matrix, rows, cols)
+    assert small.shape == (rows, cols)
+    for r in range(rows):  # each pixel against the cells it stands for, computed the plain way
+        r0, r1 = r * n // rows, max(r * n // rows + 1, (r + 1) * n // rows)
+        for c in range(cols):
+            c0, c1 = c * n // cols, max(c * n // cols + 1, (c + 1) * n // cols)
+            assert small[r, c] == matrix[r0:r1, c0:c1].max()
