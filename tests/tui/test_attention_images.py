@@ -53,6 +53,9 @@ async def test_model_view_picks_a_head_with_arrows_and_opens_it_full_size(size):
         await pilot.press("g", "right", "escape")  # Escape goes back without changing the head
         assert heat.display and (heat.layer_index, heat.head_index) == (4, 10)
         assert "layer 5/6 · head 11/12" in readout(app)
+        await pilot.press("g", "f3")  # another pane: the model view does not stay over it
+        await pilot.pause()
+        assert not grid.display and app.screen.maximized is None
 
 
 async def test_model_view_cells_shade_like_the_heatmap():

@@ -195,6 +195,15 @@ class AttentionPane(Vertical):
         if widget is not self and self.has_class("-model-view"):
             self._close_model_view()
 
+    def on_descendant_blur(self) -> None:
+        # Focus went to another pane (F2, F3, F5): the model view must not stay over it.
+        self.call_after_refresh(self._close_if_left)
+
+    def _close_if_left(self) -> None:
+        focused = self.screen.focused  # this screen's: a dialog on top (the save prompt) keeps it
+        if self.has_class("-model-view") and (focused is None or self not in focused.ancestors_with_self):
+            self._close_model_view()
+
     def _close_model_view(self) -> None:
         self.remove_class("-model-view")
         if self.screen.maximized is self:
