@@ -41,12 +41,13 @@ class ImageSaver:
 
     def _save(self, app: App, build: FigureBuilder, path: str) -> None:  # in a thread worker
         from core.errors import UserError
-        from core.render import save_figure
+        from core.render import check_image_path, save_figure
 
         try:
             target = Path(path).expanduser()
             if target.parent == Path(EXPORTS_DIR):  # the default folder is made on first use
                 target.parent.mkdir(exist_ok=True)
+            check_image_path(target)  # a bad name or folder fails before the drawing
             written = save_figure(build(), target)
         except UserError as exc:
             app.call_from_thread(self._failed, app, str(exc))
