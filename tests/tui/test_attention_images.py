@@ -20,8 +20,16 @@ def readout(app) -> str:
     return str(app.query_one("#attn-readout").render())
 
 
-def notices(app) -> list[str]:
-    return [str(n.message) for n in app._notifications]
+def recorded_notices(app) -> list[str]:
+    """Every notification from now on (a shown one expires after seconds: a slow test misses it)."""
+    seen: list[str] = []
+    notify = app.notify
+
+    def recording(message, *args, **kwargs):
+        seen.append(str(message))
+        return notify(message, *args, **kwargs)
+    app.notify = recording
+    return seen
 
 
 async def open_view(app, pilot, view):
@@ -89,6 +97,7 @@ async def test_s_saves_the_view_with_its_labels_and_a_bad_folder_is_one_line(tmp
     tokens = ["[CLS]", "a", "$", " ", "movie"]
     app = create_app(install_signal_handlers=False)
     async with app.run_test(size=(80, 24)) as pilot:
+        notices = recorded_notices(app)
         await open_view(app, pilot, make_view(tokens))
         await pilot.press("h", "down", "right", "s")
         assert isinstance(app.screen, PromptScreen)
@@ -99,7 +108,7 @@ async def test_s_saves_the_view_with_its_labels_and_a_bad_folder_is_one_line(tmp
         await pilot.pause()
         written = tmp_path / default
         assert app.attention_pane.images.last_saved == written.resolve()
-        assert any(str(written.resolve()) in n for n in notices(app))
+        assert any(str(written.resolve()) in n for n in notices)
         texts = ["".join(t.itertext()) for t in ET.parse(written).getroot().iter("{http://www.w3.org/2000/svg}text")]
         assert all(token_label(t) in texts for t in tokens)
         assert any("cursor: a -> a" in t for t in texts)  # the cursor cell, as on screen
@@ -133,11 +142,13 @@ async def test_s_in_the_training_pane_saves_the_curves(tmp_path, monkeypatch, na
     monkeypatch.chdir(tmp_path)
     app = create_app(nano, install_signal_handlers=False)
     async with app.run_test(size=(80, 24)) as pilot:
+        notices = recorded_notices(app)
         await app.panes_ready.wait()
         await pilot.press("f3")
         app.query_one("#train-log").focus()
+        await pilot.pause()
         await pilot.press("s")
-        assert not isinstance(app.screen, PromptScreen) and any("No curves yet" in n for n in notices(app))
+        assert not isinstance(app.screen, PromptScreen) and any("No curves yet" in n for n in notices)
         app.feed_all(scripted_run(nano))
         await pilot.pause()
         await pilot.press("s")
