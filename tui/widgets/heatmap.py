@@ -21,7 +21,7 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
-from core.attention import token_label  # noqa: F401 - the pane and the model view label tokens alike
+from core.attention import token_label  # one labelling of tokens for the terminal and for images
 
 CELL_WIDTH = 3  # two shade characters and a gap
 MAX_LABEL = 12
