@@ -49,11 +49,11 @@ def run_compare(captures: Path | None = None) -> list[str]:
         if captures:
             (captures / "compare-80x24-table.txt").write_text(screen)
         tmux.keys("v")
-        screen = tmux.wait_for("validation accuracy · smoothing 0.6, debiased EMA")
+        screen = tmux.wait_for("validation accuracy · EMA 0.6", "smoothing 0.6, debiased EMA")
         tmux.keys("x")
         screen = tmux.wait_for("x epoch ·")
         tmux.keys("s")
-        screen = tmux.wait_for("smoothing 0.9, debiased EMA")
+        screen = tmux.wait_for("smoothing 0.9, debiased EMA", "validation accuracy · EMA 0.9")
         checked.append("80x24: v showed the validation accuracy chart; x switched to epochs; s to smoothing 0.9")
         if captures:
             (captures / "compare-80x24-chart.txt").write_text(screen)

@@ -195,7 +195,7 @@ class CompareScreen(Screen[None]):
     def _draw_charts(self) -> None:
         runs = self.chart_data()
         for metric in METRICS:
-            self.query_one(f"#chart-{metric}", CompareChart).show(runs, self.axis, self.log_y, self.smoothing_note)
+            self.query_one(f"#chart-{metric}", CompareChart).show(runs, self.axis, self.log_y, self.smoothing)
         self.charts_drawn += 1
 
     # --- the table ---------------------------------------------------------------------------

@@ -33,12 +33,13 @@ class CompareChart(PlotextPlot):
         self.metric = metric
         self.drawn_runs: list[str] = []  # names of the runs with at least one point, as last drawn
 
-    def show(self, runs: list[tuple[int, ChartRun]], axis: str, log_y: bool, smoothing_note: str) -> None:
-        """Draw ``runs`` (each with its position in the compared list, for its style)."""
+    def show(self, runs: list[tuple[int, ChartRun]], axis: str, log_y: bool, smoothing: float) -> None:
+        """Draw ``runs`` (each with its position in the compared list, for its style). The title
+        is short: plotext leaves out a title wider than the plot."""
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        plt.title(f"{METRICS[self.metric]} · {smoothing_note}")
+        plt.title(f"{METRICS[self.metric]} · " + (f"EMA {smoothing:g}" if smoothing else "raw"))
         plt.xlabel(X_AXES[axis])
         self.drawn_runs = []
         for position, run in runs:
