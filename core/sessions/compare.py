@@ -114,7 +114,8 @@ def row_of(log: SessionLog) -> CompareRow:
 def _mean_speed(log: SessionLog) -> float | None:
     indices = log.curves.index
     stride = max(1, -(-len(indices) // _SPEED_SAMPLES))
-    speeds = [_finite(log.record(indices[k]).get("samples_per_s")) for k in range(0, len(indices), stride)]
+    sample = [indices[k] for k in range(0, len(indices), stride)]
+    speeds = [_finite(r.get("samples_per_s")) for _, r in log.records_at(sample) if r is not None]
     speeds = [s for s in speeds if s is not None]
     return sum(speeds) / len(speeds) if speeds else None
 

@@ -11,6 +11,7 @@ the three charts and the table are all on screen.
 """
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -31,6 +32,8 @@ from tui.widgets.compare_chart import CompareChart, run_style
 VIEWS = ["table", *METRICS]  # what a small terminal shows, one at a time
 SMOOTHING = [0.6, 0.9, 0.99, 0.0]  # TensorBoard's default first
 ALL_AT = (160, 48)
+REFRESH_S = 0.25  # while reading: the table is redrawn at most this often
+CHARTS_S = 1.0  # and the charts at most this often
 BUCKETS = 200  # x buckets of a chart's min/max thinning: more than a chart has columns at 160 wide  # from this size up, every view at once
 HELP = ("v view · x x-axis · l log-y · s smoothing · o sort by column (again: reverse) · "
         "/ filter (text or val_accuracy>0.8) · Enter replay · Esc back")
@@ -80,6 +83,8 @@ class CompareScreen(Screen[None]):
         self.shown: list[int] = list(range(len(self.rows)))  # positions in the table, in order
         self.chart_cache: dict[tuple[str, float, int], dict[int, ChartRun]] = {}
         self.pending: set[tuple[tuple[str, float, int], int]] = set()
+        self._refresh_timer = None
+        self._charts_at = 0.0
         self.charts_drawn = 0  # how many times the charts were drawn (tests and the benchmark wait on it)
 
     # --- layout ------------------------------------------------------------------------------
@@ -100,7 +105,7 @@ class CompareScreen(Screen[None]):
         self._show_view()
         self._refresh_table()
         self.query_one(DataTable).focus()
-        self._read_logs()
+        self.call_after_refresh(self._read_logs)  # after the first frame: the reader competes for the GIL
 
     def on_resize(self, event) -> None:
         self._fit(event.size.width, event.size.height)
@@ -156,8 +161,20 @@ class CompareScreen(Screen[None]):
         self.read += 1
         if self.read == len(self.rows):
             compare.add_label_notes(self.rows)
+            self._show_read()
+        elif self._refresh_timer is None:  # a redraw per REFRESH_S while reading: the UI thread stays free
+            self._refresh_timer = self.set_timer(REFRESH_S, self._show_read)
+
+    def _show_read(self) -> None:
+        if self._refresh_timer is not None:
+            self._refresh_timer.stop()
+            self._refresh_timer = None
         self._refresh_table()
-        self._compute_charts()
+        # The charts cost more to draw than the table: while reading, at most once per CHARTS_S.
+        now = time.monotonic()
+        if self.read == len(self.rows) or now - self._charts_at >= CHARTS_S:
+            self._charts_at = now
+            self._compute_charts()
 
     def _chart_key(self) -> tuple[str, float, int]:
         return (self.axis, self.smoothing, BUCKETS)
