@@ -76,3 +76,4 @@ def test_chart_runs_give_named_series_of_points_per_run(tmp_path):
     assert [x for x, _ in charts[0].series["val_accuracy"]] == [1.0, 2.0, 3.0]
     with pytest.raises(ValueError):
         chart_runs([a], axis="minutes")
+

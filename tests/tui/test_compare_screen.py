@@ -126,6 +126,8 @@ async def test_sort_filter_and_enter_opens_the_replay_at_160x48(two_runs):
         await pilot.press("slash", "ctrl+u", *"val_accuracy>lots", "enter")
         assert len(names(screen)) == 2  # nothing lost: a malformed filter shows every run and says why
         assert "not a number" in text(screen, "#compare-notes")
+        await pilot.press("slash", "ctrl+u", *"[/b]", "enter")  # shown as typed, not read as markup
+        assert names(screen) == [] and "no run matches '[/b]'" in text(screen, "#compare-notes")
         await pilot.press("slash", "ctrl+u", "escape")
         assert screen.query_one(DataTable).has_focus
 

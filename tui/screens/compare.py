@@ -27,7 +27,8 @@ from core.errors import UserError
 from core.sessions import compare
 from core.sessions.compare_curves import METRICS, X_AXES, ChartRun, RunCurves, chart_runs
 from core.sessions.listing import SessionSummary
-from tui.widgets.compare_chart import CompareChart, run_style
+from tui.widgets.compare_chart import CompareChart
+from tui.widgets.runs_table import READING, RunsTable
 
 VIEWS = ["table", *METRICS]  # what a small terminal shows, one at a time
 SMOOTHING = [0.6, 0.9, 0.99, 0.0]  # TensorBoard's default first
@@ -74,7 +75,7 @@ class CompareScreen(Screen[None]):
         self.launch = launch  # opens a session's replay (the picker's way: a `twb replay` process)
         self.rows = [compare.row_of_summary(s) for s in summaries]
         for row in self.rows:
-            row.notes.append("reading the log…")
+            row.notes.append(READING)
         self.curves: list[RunCurves | None] = [None] * len(summaries)
         self.read = 0
         self.view, self.axis, self.log_y, self.smoothing_index = 0, "step", False, 0
@@ -90,12 +91,13 @@ class CompareScreen(Screen[None]):
     # --- layout ------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="compare-title")
+        # markup=False: notes and typed filters are shown as written ("[Errno 13]").
+        yield Static("", id="compare-title", markup=False)
         with Container(id="compare-body"):
             for metric in METRICS:  # charts first: the wide layout's grid puts them in its top row
                 yield CompareChart(metric, id=f"chart-{metric}")
-            yield DataTable(id="compare-table", cursor_type="cell", zebra_stripes=True)
-        yield Static("", id="compare-notes")
+            yield RunsTable(id="compare-table")
+        yield Static("", id="compare-notes", markup=False)
         yield Input(placeholder="filter: text, or COLUMN OP VALUE such as val_accuracy>0.8 (Enter applies, Esc closes)",
                     id="compare-filter")
         yield Static(HELP, id="compare-help")
@@ -104,7 +106,7 @@ class CompareScreen(Screen[None]):
         self._fit(self.app.size.width, self.app.size.height)
         self._show_view()
         self._refresh_table()
-        self.query_one(DataTable).focus()
+        self.query_one(RunsTable).focus()
         self.call_after_refresh(self._read_logs)  # after the first frame: the reader competes for the GIL
 
     def on_resize(self, event) -> None:
@@ -217,37 +219,18 @@ class CompareScreen(Screen[None]):
 
     # --- the table ---------------------------------------------------------------------------
 
-    def table_columns(self) -> list[str]:
-        return [*compare.columns(self.rows), "notes"]
-
     def _refresh_table(self) -> None:
-        table = self.query_one(DataTable)
-        position = table.cursor_coordinate
         try:
             rows = compare.search_rows(self.rows, self.query_text)
             problem = ""
-        except UserError as exc:
+        except UserError as exc:  # a malformed filter hides nothing and says why
             rows, problem = list(self.rows), f"filter: {exc.message} ({exc.hint})"
         if self.sort_key:
             rows = compare.sort_rows(rows, self.sort_key)
-        self.shown = [self.rows.index(r) for r in rows]
-        keys = self.table_columns()
-        hparams = compare.differing_hparams(self.rows)
-        headers = {"name": "NAME", "notes": "NOTES", **dict(compare.METRICS),
-                   **{k: compare.hparam_header(k, hparams).upper() for k in hparams}}
-        table.clear(columns=True)
-        for key in keys:
-            arrow = (" ▼" if self.sort_key.startswith("-") else " ▲") if self.sort_key and self.sort_key.lstrip("-") == key else ""
-            table.add_column(headers[key] + arrow, key=key)
-        for p in self.shown:
-            row = self.rows[p]
-            marker = run_style(p)[1]
-            cells = [f"{marker} {row.name}", *(compare.cell(k, row.value(k)) for k in keys[1:-1]), "; ".join(row.notes) or "-"]
-            table.add_row(*cells, key=str(p))
-        if self.shown:
-            table.cursor_coordinate = (min(position.row, len(self.shown) - 1), min(position.column, len(keys) - 1))
-        notes = [f"{self.rows[p].name}: {note}" for p in self.shown for note in self.rows[p].notes
-                 if note != "reading the log…"]
+        position = {id(r): p for p, r in enumerate(self.rows)}
+        self.shown = [position[id(r)] for r in rows]
+        self.query_one(RunsTable).fill(self.rows, self.shown, self.sort_key)
+        notes = [f"{self.rows[p].name}: {note}" for p in self.shown for note in self.rows[p].notes if note != READING]
         if not self.shown:
             notes.insert(0, f"no run matches {self.query_text!r}")
         self.query_one("#compare-notes", Static).update("\n".join([problem, *notes] if problem else notes))
@@ -270,7 +253,7 @@ class CompareScreen(Screen[None]):
         self.view = (self.view + step) % len(VIEWS)
         self._show_view()
         if VIEWS[self.view] == "table":
-            self.query_one(DataTable).focus()
+            self.query_one(RunsTable).focus()
 
     def action_x_axis(self) -> None:
         axes = list(X_AXES)
@@ -289,8 +272,7 @@ class CompareScreen(Screen[None]):
         self._compute_charts()
 
     def action_sort(self) -> None:
-        table = self.query_one(DataTable)
-        key = self.table_columns()[table.cursor_coordinate.column]
+        key = self.query_one(RunsTable).column_key()
         if key == "notes":
             self.app.notify("Notes are not sorted: move to a metric, name or setting column.", severity="warning")
             return
@@ -312,7 +294,7 @@ class CompareScreen(Screen[None]):
 
     def _close_filter(self) -> None:
         self.query_one("#compare-filter", Input).remove_class("-open")
-        self.query_one(DataTable).focus()
+        self.query_one(RunsTable).focus()
 
     def action_back(self) -> None:
         if self.query_one("#compare-filter", Input).has_class("-open"):
