@@ -17,4 +17,4 @@ def test_compare_screen_in_tmux_at_80x24_and_160x48():
     from tmux_compare import run_compare
 
     checked = run_compare()
-    assert len(checked) == 4
+    assert len(checked) == 5
