@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tmux_smoke import Tmux, press_until  # noqa: E402
 
-SOCKET = f"twb-compare-{os.getpid()}"  # a tmux server of its own: the sizes are this test's
+SOCKET = f"twb-compare-{os.getpid()}"  # tmux servers of its own (one a terminal: no race with a server exiting)
 
 
 def write_sessions(root: Path) -> None:
@@ -70,7 +70,7 @@ def run_compare(captures: Path | None = None) -> list[str]:
         finally:
             tmux.close()
 
-        tmux = Tmux(f"twb-compare-wide-{os.getpid()}", work, width=160, height=48, socket=SOCKET)
+        tmux = Tmux(f"twb-compare-wide-{os.getpid()}", work, width=160, height=48, socket=SOCKET + "-wide")
         try:
             open_compare(tmux)
             screen = tmux.wait_for("validation accuracy · EMA 0.6", "validation loss · EMA 0.6",
