@@ -185,3 +185,21 @@ def test_every_run_has_its_own_colour_and_marker_pair():
     styles = [run_style(p) for p in range(30)]
     assert len(set(styles)) == 30
     assert len({marker for _, marker in styles[:10]}) == 10  # without colour, ten runs still differ
+
+
+async def test_in_the_workbench_ctrl_r_on_the_compare_screen_opens_no_second_picker(sessions_dir, holding_factory):
+    from core.config import PRESETS
+    from tui.app import create_app
+
+    write_synthetic_session(sessions_dir, "one", epochs=1, steps_per_epoch=5)
+    app = create_app(PRESETS["nano"], trainer_factory=holding_factory, install_signal_handlers=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.panes_ready.wait()
+        await pilot.press("ctrl+r", "space", "c")
+        await pilot.pause()
+        assert isinstance(app.screen, CompareScreen)
+        await settle(app, pilot, app.screen)
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert isinstance(app.screen, CompareScreen)
+        assert sum(isinstance(s, SessionPickerScreen) for s in app.screen_stack) == 1
