@@ -6,6 +6,7 @@ import pytest
 from textual.app import App
 from textual.widgets import DataTable, Input
 
+from core import config as cfg
 from tests.synthetic_sessions import write_synthetic_session
 from tui.screens.compare import CompareScreen
 from tui.session_picker import SessionPickerScreen, pick_and_open
@@ -50,7 +51,9 @@ async def open_compare(app, pilot, root, presses, launched):
 def two_runs(tmp_path):
     # fast: best accuracy 0.905, at the mid-epoch evaluation of step 18; slow: 0.9 at its end.
     fast = write_synthetic_session(tmp_path, "fast", epochs=2, steps_per_epoch=10, eval_every=3)
-    slow = write_synthetic_session(tmp_path, "slow", epochs=4, steps_per_epoch=10)
+    nano = cfg.preset("nano")
+    slow = write_synthetic_session(tmp_path, "slow", epochs=4, steps_per_epoch=10,
+                                   config=cfg.with_field(nano, "train.lr", nano.train.lr / 2))
     return tmp_path, fast.folder, slow.folder
 
 
@@ -109,6 +112,8 @@ async def test_sort_filter_and_enter_opens_the_replay_at_160x48(two_runs):
         assert screen.has_class("-all")
         assert all(screen.query_one(f"#chart-{m}").display for m in ("val_accuracy", "val_loss", "train_loss"))
         assert screen.query_one(DataTable).display
+        headers = [str(c.label) for c in screen.query_one(DataTable).columns.values()]
+        assert headers[-2:] == ["LR", "NOTES"]  # of the settings, only the one that differs
 
         await pilot.press("right", "right", "o")  # the BEST ACC column
         assert screen.sort_key == "best_val_accuracy" and names(screen)[0].endswith("slow")  # 0.9 < 0.905

@@ -22,6 +22,7 @@ from textual.containers import Container
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
+from textual.worker import get_current_worker
 
 from core.errors import UserError
 from core.sessions import compare
@@ -145,7 +146,10 @@ class CompareScreen(Screen[None]):
     def _read_logs(self) -> None:
         from core.sessions.reader import open_session
 
+        worker = get_current_worker()
         for position, summary in enumerate(self.summaries):
+            if worker.is_cancelled:  # the screen was closed (Escape): the rest is not wanted
+                return
             try:
                 log = open_session(summary.folder)
             except (UserError, OSError) as exc:  # gone since the listing, or unreadable
