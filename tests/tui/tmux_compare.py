@@ -22,7 +22,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tmux_smoke import Tmux, press_until  # noqa: E402
 
-SOCKET = f"twb-compare-{os.getpid()}"  # tmux servers of its own (one a terminal: no race with a server exiting)
 
 
 def write_sessions(root: Path) -> None:
@@ -50,7 +49,7 @@ def run_compare(captures: Path | None = None) -> list[str]:
     work = Path(tempfile.mkdtemp(prefix="twb-compare-"))
     write_sessions(work / "sessions")
     try:
-        tmux = Tmux(f"twb-compare-{os.getpid()}", work, socket=SOCKET)  # 80x24
+        tmux = Tmux(f"twb-compare-{os.getpid()}", work, socket=work / "tmux-80x24")
         try:
             screen = open_compare(tmux)
             assert "o gamma" in screen and "x beta" in screen and "+ alpha" in screen, screen
@@ -70,7 +69,8 @@ def run_compare(captures: Path | None = None) -> list[str]:
         finally:
             tmux.close()
 
-        tmux = Tmux(f"twb-compare-wide-{os.getpid()}", work, width=160, height=48, socket=SOCKET + "-wide")
+        tmux = Tmux(f"twb-compare-wide-{os.getpid()}", work, width=160, height=48,
+                    socket=work / "tmux-160x48")  # a server per terminal: none starts on one that is exiting
         try:
             open_compare(tmux)
             screen = tmux.wait_for("validation accuracy · EMA 0.6", "validation loss · EMA 0.6",

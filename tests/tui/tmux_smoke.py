@@ -45,10 +45,11 @@ exec sleep 120
 
 
 class Tmux:
-    def __init__(self, name: str, workdir: Path, width: int = 80, height: int = 24, socket: str | None = None) -> None:
+    def __init__(self, name: str, workdir: Path, width: int = 80, height: int = 24, socket: Path | None = None) -> None:
         self.name, self.workdir = name, workdir
-        # A private server (tmux -L) when asked: sessions of other tmux users cannot change its sizes.
-        self.tmux = ["tmux", "-L", socket] if socket else ["tmux"]
+        # A private server (tmux -S PATH) when asked: other tmux users' sessions cannot touch it,
+        # and its socket goes with the folder it is in.
+        self.tmux = ["tmux", "-S", str(socket)] if socket else ["tmux"]
         self.pid_file, self.rc_file = workdir / "twb.pid", workdir / "twb.rc"
         launch = (
             "import os, sys; open('twb.pid', 'w').write(str(os.getpid())); "
