@@ -146,7 +146,9 @@ def chart_runs(runs: list[RunCurves], axis: str = "step", smoothing: float = 0.0
             # Smoothed in record order (what the EMA means), then ordered by x for drawing.
             ys = np.asarray(debiased_ema(s.value.tolist(), smoothing)) if smoothing else s.value
             xs = s.x(axis)
-            order = np.argsort(xs, kind="stable")
+            # A point without a place on this axis (no steps per epoch known, no timestamp) is left out.
+            order = np.flatnonzero(np.isfinite(xs))
+            order = order[np.argsort(xs[order], kind="stable")]
             dx, dy = minmax_downsample(xs[order], ys[order], buckets)
             series[metric] = list(zip(dx.tolist(), dy.tolist()))
         out.append(ChartRun(run.name, series))

@@ -77,3 +77,13 @@ def test_chart_runs_give_named_series_of_points_per_run(tmp_path):
     with pytest.raises(ValueError):
         chart_runs([a], axis="minutes")
 
+
+
+def test_points_without_a_place_on_the_axis_are_left_out():
+    from core.sessions.compare_curves import Series
+
+    nan = math.nan
+    run = RunCurves("damaged", {"val_accuracy": Series(np.array([10.0, 20.0]), np.array([nan, 2.0]),
+                                                       np.array([1.0, nan]), np.array([0.5, 0.6]))})
+    assert chart_runs([run], axis="epoch", metrics=["val_accuracy"])[0].series["val_accuracy"] == [(2.0, 0.6)]
+    assert chart_runs([run], axis="time", metrics=["val_accuracy"])[0].series["val_accuracy"] == [(1.0, 0.5)]
