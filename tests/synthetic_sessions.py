@@ -28,19 +28,21 @@ def write_synthetic_session(root: str | os.PathLike, name: str = "synthetic", ep
                             steps_per_epoch: int = 10, end: str = "finished", attention_every: int = 0,
                             console_every: int = 0, close: bool = True, config: cfg.RunConfig | None = None,
                             start_epoch: int = 0, eval_every: int = 0,
-                            recorder: SessionRecorder | None = None) -> SessionRecorder:
+                            recorder: SessionRecorder | None = None,
+                            label_names: tuple[str, ...] = ("negative", "positive")) -> SessionRecorder:
     """Record a fake run of ``epochs`` epochs, each with ``steps_per_epoch`` StepLogged records.
 
     ``end``: "finished", "failed", "cancelled", or "none" (no terminal event: a crash when not
     closed). ``eval_every``: a mid-epoch ValidationReported every that many steps. ``recorder``:
-    append to that session (a resume, with ``start_epoch``) instead of creating one. Returns the
+    append to that session (a resume, with ``start_epoch``) instead of creating one.
+    ``label_names``: the run's classes (the class reports keep two). Returns the
     recorder (closed when ``close``).
     """
     config = config or cfg.preset("nano")
     recorder = recorder or SessionRecorder.create(name, root, config=config)
     recorder.record_action("resume" if start_epoch else "start")
     total_steps = epochs * steps_per_epoch
-    recorder.on_event(RunStarted(config=cfg.to_dict(config), device="cpu", label_names=["negative", "positive"],
+    recorder.on_event(RunStarted(config=cfg.to_dict(config), device="cpu", label_names=list(label_names),
                                  num_train=1000, num_val=100, total_epochs=epochs, steps_per_epoch=steps_per_epoch,
                                  num_parameters=12345, start_epoch=start_epoch,
                                  data_summary={"source": "synthetic", "train": 1000, "val": 100}))

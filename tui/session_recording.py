@@ -180,7 +180,8 @@ class SessionActivity:
     def open_picker(self) -> None:
         from tui.session_picker import SessionPickerScreen, pick_and_open
 
-        if not isinstance(self.app.screen, SessionPickerScreen):
+        # Once: ctrl+r on the compare screen (pushed over the picker) opens no second picker.
+        if not any(isinstance(screen, SessionPickerScreen) for screen in self.app.screen_stack):
             pick_and_open(self.app, root=str(self.sessions.root))
 
     def close(self) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 
 from core.errors import UserError
 from core.formatting import format_duration
-from core.sessions.listing import summarize_log
+from core.sessions.listing import SessionSummary, summarize_log
 from core.sessions.reader import SessionLog
 
 # Metric columns in table order: (key, header). Hyperparameter columns follow them.
@@ -114,9 +114,16 @@ def row_of(log: SessionLog) -> CompareRow:
 def _mean_speed(log: SessionLog) -> float | None:
     indices = log.curves.index
     stride = max(1, -(-len(indices) // _SPEED_SAMPLES))
-    speeds = [_finite(log.record(indices[k]).get("samples_per_s")) for k in range(0, len(indices), stride)]
+    sample = [indices[k] for k in range(0, len(indices), stride)]
+    speeds = [_finite(r.get("samples_per_s")) for _, r in log.records_at(sample) if r is not None]
     speeds = [s for s in speeds if s is not None]
     return sum(speeds) / len(speeds) if speeds else None
+
+
+def row_of_summary(summary: SessionSummary) -> CompareRow:
+    """A first row from the listing's summary, shown while the whole log is read for ``row_of``."""
+    return CompareRow(name=summary.name, folder=summary.folder.name, status=summary.status,
+                      best_val_accuracy=summary.best_val_accuracy, duration_s=summary.duration_s)
 
 
 def missing_row(ref: str, reason: str) -> CompareRow:
@@ -202,9 +209,22 @@ def filter_rows(rows: list[CompareRow], expressions: list[str]) -> list[CompareR
     return [r for r in rows if all(p(r) for p in predicates)]
 
 
+def search_rows(rows: list[CompareRow], query: str) -> list[CompareRow]:
+    """The rows a typed filter keeps: ``COLUMN OP VALUE`` as --where (UserError when malformed),
+    any other text as a case-insensitive match on name, folder and status."""
+    query = query.strip()
+    if not query:
+        return list(rows)
+    if _WHERE.match(query) or any(op in query for op in _OPS):
+        return filter_rows(rows, [query])
+    needle = query.lower()
+    return [r for r in rows if needle in f"{r.name}\n{r.folder}\n{r.status}".lower()]
+
+
 # --- output ----------------------------------------------------------------------------------
 
-def _cell(key: str, value: Any) -> str:
+def cell(key: str, value: Any) -> str:
+    """A value as the table shows it: '-' when absent, durations as m:ss, metrics to 4 places."""
     if value is None or value == "":
         return "-"
     if key == "duration_s":
@@ -234,7 +254,7 @@ def format_table(rows: list[CompareRow], width: int = 80, max_cell: int = 24) ->
         return "…" + text[1 - max_cell:] if keep_end else text[:max_cell - 1] + "…"
     names = [cut(r.name) for r in rows]
     name_width = max([4, *map(len, names)])
-    cells = [[cut(_cell(key, r.value(key)), keep_end=True) for r in rows] for key, _ in cols]
+    cells = [[cut(cell(key, r.value(key)), keep_end=True) for r in rows] for key, _ in cols]
     widths = [max(len(header), *map(len, column)) for (_, header), column in zip(cols, cells)]
     blocks: list[list[int]] = [[]]
     used = name_width

@@ -86,6 +86,25 @@ class ChartSeries:
     val_acc: list[float] = field(default_factory=list)
 
 
+def resumed_spans(runs: list[tuple[int, dict[str, Any]]], cursor: int) -> list[tuple[int, int, int, float]]:
+    """The latest run as of record ``cursor`` and the runs it resumed, as ``(start, stop,
+    steps_per_epoch, cut)``: record range ``[start, stop)`` of each run and the epoch x past which
+    the next run trained again (a resumed run has start_epoch > 0)."""
+    chain = [run for run in runs if run[0] <= cursor]
+    first = len(chain) - 1
+    while first > 0 and (chain[first][1].get("start_epoch") or 0) > 0:
+        first -= 1
+    chain = chain[max(first, 0):]
+    spans = []
+    for k, (start, run) in enumerate(chain):
+        stop = chain[k + 1][0] if k + 1 < len(chain) else cursor + 1
+        cut = float(chain[k + 1][1].get("start_epoch") or 0) if k + 1 < len(chain) else float("inf")
+        spans.append((start, stop, run.get("steps_per_epoch") or 0, cut))
+    if not spans:  # no RunStarted (a damaged log): everything, by epoch number
+        spans = [(0, cursor + 1, 0, float("inf"))]
+    return spans
+
+
 def chart_series(curves: RecordedCurves, runs: list[tuple[int, dict[str, Any]]],
                  epochs: list[tuple[int, dict[str, Any]]], cursor: int, max_steps: int = 1000) -> ChartSeries:
     """The charts as of record ``cursor``: the latest run, continued from the runs it resumed.
@@ -95,22 +114,9 @@ def chart_series(curves: RecordedCurves, runs: list[tuple[int, dict[str, Any]]],
     points past the resume point were trained again, so they are left out. At most about
     ``max_steps`` step points are kept (evenly thinned): a terminal chart shows fewer.
     """
-    chain = [run for run in runs if run[0] <= cursor]
-    first = len(chain) - 1
-    while first > 0 and (chain[first][1].get("start_epoch") or 0) > 0:
-        first -= 1
-    chain = chain[max(first, 0):]
-    # Record ranges of each run, each with the x where the next run took over.
-    spans = []
-    for k, (start, run) in enumerate(chain):
-        stop = chain[k + 1][0] if k + 1 < len(chain) else cursor + 1
-        cut = float(chain[k + 1][1].get("start_epoch") or 0) if k + 1 < len(chain) else float("inf")
-        spans.append((start, stop, run.get("steps_per_epoch") or 0, cut))
-    if not spans:  # no RunStarted (a damaged log): everything, by epoch number
-        spans = [(0, cursor + 1, 0, float("inf"))]
     out = ChartSeries()
     val_points: list[tuple[float, float, float]] = []
-    for start, stop, spe, cut in spans:
+    for start, stop, spe, cut in resumed_spans(runs, cursor):
         lo, hi = bisect_right(curves.index, start - 1), bisect_right(curves.index, stop - 1)
         stride = max(1, -(-(bisect_right(curves.index, cursor) - lo) // max_steps))
         for k in range(lo, hi, stride):

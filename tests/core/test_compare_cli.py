@@ -112,3 +112,28 @@ def test_different_label_sets_are_noted(runs, capsys):
     compare.add_label_notes(rows)
     assert all("do not share one label set" in " ".join(r.notes) for r in rows)
     assert "do not share one label set" in compare.format_table(rows)
+
+
+def test_a_typed_filter_is_a_metric_condition_or_text(runs):
+    from core.errors import UserError
+    from core.sessions import compare
+    from core.sessions.reader import open_session
+
+    rows = [compare.row_of(open_session(name, runs)) for name in ("base", "fast", "killed")]
+    assert [r.name for r in compare.search_rows(rows, "best_val_accuracy>0.91")] == ["base"]
+    assert [r.name for r in compare.search_rows(rows, "  KILL ")] == ["killed"]
+    assert [r.name for r in compare.search_rows(rows, "crashed")] == ["killed"]  # the status matches too
+    assert compare.search_rows(rows, "") == rows
+    with pytest.raises(UserError, match="not a number"):
+        compare.search_rows(rows, "val_accuracy>high")
+    with pytest.raises(UserError, match="unknown column"):
+        compare.search_rows(rows, "accuracy>0.5")
+
+
+def test_a_first_row_comes_from_the_listing_summary(runs):
+    from core.sessions import compare
+    from core.sessions.listing import list_sessions
+
+    by_name = {s.name: compare.row_of_summary(s) for s in list_sessions(runs)}
+    assert by_name["base"].best_val_accuracy == pytest.approx(0.5 + 0.45 * 28 / 30)
+    assert by_name["killed"].status == "crashed" and by_name["base"].best_step is None

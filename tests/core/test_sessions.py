@@ -155,3 +155,17 @@ def test_recording_errors_never_reach_the_trainer(tmp_path):
     assert isinstance(rec.error, OSError)
     rec.on_event(StepLogged(1, 2, 2, 1.0, 0.5, 1e-3, 1.0, 1.0, 0.1, 0.0))  # no raise, no retry storm
     rec.close()
+
+
+def test_records_at_reads_a_sample_of_records_as_record_does_and_a_damaged_line_as_none(tmp_path):
+    folder = write_synthetic_session(tmp_path, "run", epochs=1, steps_per_epoch=6).folder
+    log_file = folder / "session.jsonl"
+    lines = log_file.read_bytes().split(b"\n")
+    lines[3] = b"{" + lines[3][1:-1]  # line 4 (a logged step) loses its closing brace
+    log_file.write_bytes(b"\n".join(lines))
+    log = SessionLog.open(folder)
+    sample = [1, 3, 5, len(log) - 1]
+    got = dict(log.records_at(sample))
+    assert got[3] is None
+    assert all(got[i] == log.record(i) for i in (1, 5, len(log) - 1))
+    assert list(log.records_at([])) == []

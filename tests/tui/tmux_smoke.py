@@ -29,8 +29,9 @@ TIMEOUT_S = 45.0
 WRAPPER = """#!/bin/bash
 # The workbench as a job of this shell, which records its real exit code in twb.rc. SIGHUP and
 # SIGTERM are passed on to it, as a login shell passes them to its jobs; stdin stays the terminal.
+# COLUMNS/LINES inherited from whoever started the tmux server would pin the app's size.
 cd {workdir}
-env {env} {python} -c {launch} <&0 &
+env -u COLUMNS -u LINES {env} {python} -c {launch} <&0 &
 child=$!
 trap 'kill -HUP $child' HUP
 trap 'kill -TERM $child' TERM
@@ -44,8 +45,11 @@ exec sleep 120
 
 
 class Tmux:
-    def __init__(self, name: str, workdir: Path, width: int = 80, height: int = 24) -> None:
+    def __init__(self, name: str, workdir: Path, width: int = 80, height: int = 24, socket: Path | None = None) -> None:
         self.name, self.workdir = name, workdir
+        # A private server (tmux -S PATH) when asked: other tmux users' sessions cannot touch it,
+        # and its socket goes with the folder it is in.
+        self.tmux = ["tmux", "-S", str(socket)] if socket else ["tmux"]
         self.pid_file, self.rc_file = workdir / "twb.pid", workdir / "twb.rc"
         launch = (
             "import os, sys; open('twb.pid', 'w').write(str(os.getpid())); "
@@ -58,7 +62,7 @@ class Tmux:
         wrapper.write_text(WRAPPER.format(workdir=shlex.quote(str(workdir)), env=env, python=shlex.quote(sys.executable),
                                           launch=shlex.quote(launch)))
         wrapper.chmod(0o755)
-        subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", str(width), "-y", str(height), str(wrapper)],
+        subprocess.run([*self.tmux, "new-session", "-d", "-s", name, "-x", str(width), "-y", str(height), str(wrapper)],
                        check=True)
 
     def exit_code(self, timeout: float = TIMEOUT_S) -> int:
@@ -72,17 +76,17 @@ class Tmux:
         raise AssertionError(f"the workbench did not exit within {timeout:.0f} s")
 
     def keys(self, *keys: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+        subprocess.run([*self.tmux, "send-keys", "-t", self.name, *keys], check=True)
 
     def type(self, text: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, "-l", text], check=True)
+        subprocess.run([*self.tmux, "send-keys", "-t", self.name, "-l", text], check=True)
 
     def screen(self) -> str:
-        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], check=True,
+        return subprocess.run([*self.tmux, "capture-pane", "-p", "-t", self.name], check=True,
                               capture_output=True, text=True).stdout
 
     def resize(self, width: int, height: int) -> None:
-        subprocess.run(["tmux", "resize-window", "-t", self.name, "-x", str(width), "-y", str(height)], check=True)
+        subprocess.run([*self.tmux, "resize-window", "-t", self.name, "-x", str(width), "-y", str(height)], check=True)
 
     def wait_for(self, *texts: str, timeout: float = TIMEOUT_S) -> str:
         deadline = time.monotonic() + timeout
@@ -101,7 +105,7 @@ class Tmux:
         return int(self.pid_file.read_text())
 
     def close(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+        subprocess.run([*self.tmux, "kill-session", "-t", self.name], capture_output=True)
 
 
 def write_config(path: Path, epochs: int) -> None:

@@ -26,7 +26,9 @@ SESSIONS
  Every run is recorded under sessions/ ($TWB_SESSIONS_DIR; TWB_NO_SESSIONS=1 turns it off)
  with its checkpoints, your actions, the attention views and prompts; views and prompts
  made between runs go into one 'workbench' session. ctrl+r lists them: Enter replays
- one, a attaches to one another process is still writing.
+ one, a attaches to one another process is still writing; space marks runs and c
+ compares them (curves and a runs table; v view, x x-axis, l log-y, s smoothing,
+ o sort, / filter, Enter replay, Escape back to the list with the marks kept).
 """
 
 WIDGET_KEYS = """\
