@@ -35,10 +35,12 @@ SEED_LOOP = ROOT.parent / "shared" / "baseline" / "seed_loop.py"
 GOAL_RATIO = 5.0
 GOAL_RSS = 0.7 * 2**30
 SEED_WARMUP_STEPS = 10  # seed_loop.py runs --steps plus these untimed ones
+CPU_SECONDS: list[float] = []
 
 
 def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str]:
-    """(wall seconds, peak RSS in bytes, stdout) of one whole process."""
+    """(wall seconds, peak RSS in bytes, stdout) of one whole process; its CPU seconds are
+    appended to ``CPU_SECONDS`` (a busy machine moves them less than the wall time)."""
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     out = proc.stdout.read()
@@ -47,6 +49,7 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str]:
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}:\n{out[-2000:]}")
+    CPU_SECONDS.append(usage.ru_utime + usage.ru_stime)
     return seconds, usage.ru_maxrss * 1024, out
 
 
@@ -85,12 +88,13 @@ def main() -> int:
             s, rss, _ = timed(seed_cmd, env)
             seed_s.append(s)
             seed_rss.append(rss)
+            seed_cpu = CPU_SECONDS[-1]
             s, rss, out = timed(twb_cmd, env)
             twb_s.append(s)
             twb_rss.append(rss)
             accuracy = re.findall(r"Val Accuracy: ([\d.]+)", out)
             line = f"run {run + 1}: seed loop {seed_s[-1]:.1f}s, twb {twb_s[-1]:.1f}s ({seed_s[-1] / twb_s[-1]:.2f}x), " \
-                   f"twb peak RSS {twb_rss[-1] / 2**30:.2f} GiB, val accuracy {accuracy[-1] if accuracy else '?'}"
+                   f"CPU seconds {seed_cpu:.1f} vs {CPU_SECONDS[-1]:.1f}, twb peak RSS {twb_rss[-1] / 2**30:.2f} GiB, val accuracy {accuracy[-1] if accuracy else '?'}"
             if args.cold:
                 cold_env = {**env, "TWB_CACHE_DIR": str(folder / f"cold{run}")}
                 cold_s.append(timed(twb_cmd, cold_env)[0])
@@ -101,7 +105,7 @@ def main() -> int:
           f"(peak RSS {max(seed_rss) / 2**30:.2f} GiB), twb {twb:.1f}s (peak RSS {rss / 2**30:.2f} GiB)")
     print(f"ratio seed/twb whole process: {seed / twb:.2f}x (goal >= {GOAL_RATIO:.0f}x: "
           f"{'met' if seed / twb >= GOAL_RATIO else 'NOT met'}); peak RSS goal < 0.7 GiB: "
-          f"{'met' if rss < GOAL_RSS else 'NOT met'}")
+          f"{'met' if rss < GOAL_RSS else 'NOT met'} (load average {os.getloadavg()[0]:.1f})")
     if cold_s:
         print(f"twb with a cold data cache: {statistics.median(cold_s):.1f}s "
               f"({seed / statistics.median(cold_s):.2f}x)")
