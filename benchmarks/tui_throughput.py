@@ -8,7 +8,11 @@ second side pay for the first), trains once to warm up, then once measured; the 
 training time (``TrainingFinished.elapsed_s``) is compared. Sides alternate so load on the
 machine hits both alike, and the medians are compared.
 
-    python benchmarks/tui_throughput.py [--runs 3] [--epochs 2]
+    python benchmarks/tui_throughput.py [--runs 3] [--epochs 2] [--preset sst2 [--rows N]]
+
+``--preset sst2`` measures on the SST-2 preset's model (16k vocabulary, 64 tokens), where the
+thread the workbench leaves to its UI matters; ``--rows N`` trains on the first N training rows
+(its validation every 250 steps and its checkpoints included, as a user runs it).
 """
 from __future__ import annotations
 
@@ -21,7 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 from core.config import PRESETS, with_field  # noqa: E402
 from core.events import TrainingFinished  # noqa: E402
@@ -29,10 +34,20 @@ from core.events import TrainingFinished  # noqa: E402
 TARGET = 0.9
 
 
-def bench_config(epochs: int):
-    # The default preset's model on the synthetic task: big enough that a step is real work.
-    config = with_field(PRESETS["default"], "train.epochs", epochs)
+def bench_config(epochs: int, preset: str = "default", rows: int = 0):
+    # default: the default preset's model on the synthetic task, big enough that a step is real work.
+    config = with_field(PRESETS[preset], "train.epochs", epochs)
+    if rows:
+        config = with_field(config, "data.train_path", first_rows(config.data.train_path, rows))
     return with_field(config, "train.log_every_steps", 5)  # more events than usual: a harder case for the UI
+
+
+def first_rows(path: str, rows: int) -> str:
+    source = ROOT / path if not Path(path).is_absolute() else Path(path)
+    out = Path(tempfile.gettempdir()) / f"twb-bench-{source.stem}-{rows}{source.suffix}"
+    with open(source, encoding="utf-8") as f:
+        out.write_text("".join(line for _, line in zip(range(rows + 1), f)), encoding="utf-8")
+    return str(out)
 
 
 def headless(config) -> tuple[float, int]:
@@ -71,9 +86,9 @@ async def with_workbench(config, warm_up: bool = True) -> tuple[float, int]:
     return finished[-1].elapsed_s, messages
 
 
-def one_side(side: str, epochs: int) -> None:
+def one_side(side: str, epochs: int, preset: str, rows: int) -> None:
     """Child process: warm up, measure once, print ``seconds count``."""
-    config = bench_config(epochs)
+    config = bench_config(epochs, preset, rows)
     if side == "headless":
         headless(config)
         seconds, count = headless(config)
@@ -82,9 +97,9 @@ def one_side(side: str, epochs: int) -> None:
     print(f"{seconds} {count}")
 
 
-def in_child(side: str, epochs: int) -> tuple[float, int]:
-    out = subprocess.run([sys.executable, __file__, "--side", side, "--epochs", str(epochs)],
-                         capture_output=True, text=True, check=True)
+def in_child(side: str, epochs: int, preset: str, rows: int) -> tuple[float, int]:
+    out = subprocess.run([sys.executable, __file__, "--side", side, "--epochs", str(epochs), "--preset", preset,
+                          "--rows", str(rows)], capture_output=True, text=True, check=True, cwd=ROOT)
     seconds, count = out.stdout.split()[-2:]
     return float(seconds), int(count)
 
@@ -93,22 +108,24 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--preset", default="default", choices=list(PRESETS))
+    parser.add_argument("--rows", type=int, default=0, help="with a file preset: only its first N training rows")
     parser.add_argument("--side", choices=("headless", "workbench"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.side:
-        one_side(args.side, args.epochs)
+        one_side(args.side, args.epochs, args.preset, args.rows)
         return 0
-    config = bench_config(args.epochs)
+    config = bench_config(args.epochs, args.preset, args.rows)
     plain, tui = [], []
     total_steps = events = 0
     for _ in range(args.runs):
-        seconds, total_steps = in_child("headless", args.epochs)
+        seconds, total_steps = in_child("headless", args.epochs, args.preset, args.rows)
         plain.append(seconds)
-        seconds, events = in_child("workbench", args.epochs)
+        seconds, events = in_child("workbench", args.epochs, args.preset, args.rows)
         tui.append(seconds)
     samples = total_steps * config.train.batch_size
     h, t = statistics.median(plain), statistics.median(tui)
-    print(f"config: default preset, {args.epochs} epochs, {total_steps} steps, log every {config.train.log_every_steps} steps")
+    print(f"config: {args.preset} preset{f' (first {args.rows} rows)' if args.rows else ''}, {args.epochs} epochs, {total_steps} steps, log every {config.train.log_every_steps} steps")
     print(f"headless training time:  {h:.2f} s (median of {args.runs}; runs {', '.join(f'{x:.2f}' for x in plain)})")
     print(f"workbench training time: {t:.2f} s (median of {args.runs}; runs {', '.join(f'{x:.2f}' for x in tui)}); "
           f"{events} events shown")

@@ -11,3 +11,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 SST2_DIR = ROOT.parent / "shared" / "data" / "sst2"
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def private_cache_dir(tmp_path, monkeypatch):
+    # Prepared data is cached under the user's cache folder; each test gets its own, so no
+    # test reads what another wrote (and none writes into the home folder).
+    monkeypatch.setenv("TWB_CACHE_DIR", str(tmp_path / "twb-cache"))

@@ -221,7 +221,30 @@ def _read_val(data_cfg: DataConfig, train: Table) -> Table:
 # --- the entry point ----------------------------------------------------------------------
 
 def prepare_data(data_cfg: DataConfig, model_cfg: ModelConfig, seed: int) -> PreparedData:
-    """Read or generate, split, tokenize and encode the data a run trains on."""
+    """Read or generate, split, tokenize and encode the data a run trains on.
+
+    Data from files comes from the cache (``core.data.cache``) when these files and settings
+    were prepared before; ``summary["cache"]`` then says so, and otherwise whether it was saved.
+    """
+    from core.data import cache
+
+    started = time.perf_counter()
+    key = cache.cache_key(data_cfg, model_cfg, seed)
+    if key is None:
+        return _build(data_cfg, model_cfg, seed)
+    data, note = cache.load(key)
+    if data is not None:
+        built_s = data.summary.get("prepare_seconds")
+        read_s = time.perf_counter() - started
+        data.summary.update(prepare_seconds=round(read_s, 2), cache=cache.describe_hit(key, read_s, built_s))
+        return data
+    data = _build(data_cfg, model_cfg, seed)
+    not_saved = cache.store(key, data)  # before "cache" joins the summary: a hit sets its own
+    data.summary["cache"] = "; ".join(filter(None, [note, not_saved])) or "built and saved to the cache"
+    return data
+
+
+def _build(data_cfg: DataConfig, model_cfg: ModelConfig, seed: int) -> PreparedData:
     started = time.perf_counter()
     if data_cfg.source == "file":
         if not data_cfg.train_path:

@@ -1,5 +1,6 @@
 """Training from the workbench: events reach the panes, cancel, quit during training, replay."""
 import asyncio
+import dataclasses
 
 from core import events as ev
 from core.config import PRESETS
@@ -107,3 +108,15 @@ async def test_recorded_events_replay_into_the_same_panes():
         assert app.query_one(Curves).epochs == [1, 2]
         assert app.form.config == PRESETS["nano"]  # the run's own config is shown
 
+
+
+async def test_the_log_says_when_the_data_came_from_the_cache():
+    started = scripted_run(PRESETS["nano"])[0]
+    cached = "cached (0.21s to read, 4.6s to build; /cache/twb/data/abc)"
+    app = create_app(PRESETS["nano"], install_signal_handlers=False)
+    async with app.run_test(size=(80, 24)):
+        await app.panes_ready.wait()
+        app.log_pane.apply_event(started)
+        assert not any(line.startswith("data: ") for line in app.log_pane.lines)  # built-in data: nothing to say
+        app.log_pane.apply_event(dataclasses.replace(started, data_summary={"source": "file", "cache": cached}))
+        assert f"data: {cached}" in app.log_pane.lines
