@@ -198,13 +198,16 @@ def train(args: argparse.Namespace, session: "RunTarget | None", parallel=None,
 
     def on_signal(signum, frame) -> None:
         if received:
+            if parallel is not None:
+                return  # torchrun passes a signal on to its workers, maybe more than once
             # Stopping now would leave a half-written checkpoint (and abort the interpreter
             # while the worker writes it); the save is short, so it is allowed to finish.
             _tell(f"twb: {signal.Signals(signum).name} received again; still saving the interrupt "
                   "checkpoint (kill -9 to abandon it)")
             return
         received.append(signum)
-        _tell(f"twb: {signal.Signals(signum).name} received, saving an interrupt checkpoint...")
+        if main:
+            _tell(f"twb: {signal.Signals(signum).name} received, saving an interrupt checkpoint...")
         trainer.interrupt()
 
     previous = _install_handlers(on_signal)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from datetime import timedelta
 from typing import Any, Callable, Iterator
@@ -99,6 +100,7 @@ class DistributedRun:
         return steps
 
     def epoch_batches(self, split: Any, batch_size: int, seed: int) -> Iterator[Any]:
+        self._last_mark = time.perf_counter()  # rates count training time, not setup or validation
         return sharding.iterate_rank_batches(split, batch_size, self.world_size, self.rank, seed)
 
     def evaluate(self, model: torch.nn.Module, split: Any, batch_size: int, device: torch.device, bf16: bool,
@@ -237,5 +239,7 @@ def data_fingerprint(data: Any) -> str:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    """The gist of an error: its first sentence, without gloo's source location."""
+    text = re.sub(r"^\[[^\]]*\.(?:cc|cpp|h):\d+\]\s*", "", str(exc).strip())
+    text = text.splitlines()[0] if text else type(exc).__name__
+    return text.split(". ")[0]

@@ -75,8 +75,11 @@ def launch(nproc: int, worker_argv: list[str], port: int | None = None) -> int:
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     from torch.distributed.launcher.api import LaunchConfig, elastic_launch
 
-    # torchrun's agent logs its own account of a failure; the one line below replaces it.
-    logging.getLogger("torch.distributed.elastic").setLevel(logging.CRITICAL)
+    # torchrun's agent logs its own account of signals and failures (each module's logger has
+    # its own level); the lines below replace it.
+    for name in list(logging.root.manager.loggerDict):
+        if name.startswith("torch.distributed"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
     config = LaunchConfig(
         min_nodes=1, max_nodes=1, nproc_per_node=nproc, run_id=str(uuid.uuid4()), rdzv_backend="c10d",
         rdzv_endpoint=f"127.0.0.1:{port or 0}", max_restarts=0, monitor_interval=0.1,
@@ -93,7 +96,7 @@ def launch(nproc: int, worker_argv: list[str], port: int | None = None) -> int:
         if all(code is not None and code > 128 for code in codes):
             return max(codes)  # a signal to a worker stopped the job: rank 0 saved and said so
         rank, line = describe_failure(exc.failures)
-        if rank != 0 or not exc.failures[rank].error_file_data:  # rank 0 prints its own errors
+        if rank != 0 or recorded_message(exc.failures[rank]) is None:  # rank 0 prints its own errors
             print(f"twb: error: {line}", file=sys.stderr, flush=True)
         return 1
     except SignalException as exc:
@@ -114,12 +117,25 @@ def describe_failure(failures: dict[int, Any]) -> tuple[int, str]:
     return rank, f"rank {rank} (pid {failure.pid}) {_message(failure)}{tail}"
 
 
+def recorded_message(failure: Any) -> str | None:
+    """The message ``record`` wrote to a worker's error file, without its exception type; None
+    when the worker wrote none (killed, or it exited without raising)."""
+    data = failure.error_file_data if isinstance(failure.error_file_data, dict) else {}
+    message = data.get("message")
+    if isinstance(message, dict):  # {"message": "Type: text", "extraInfo": {...}}
+        message = message.get("message")
+    if not isinstance(message, str) or message == "<NONE>":
+        return None
+    text = message.strip().splitlines()[0] if message.strip() else ""
+    for prefix in ("RankFailed: ", "UserError: "):
+        text = text.removeprefix(prefix)
+    return text
+
+
 def _message(failure: Any) -> str:
-    if failure.error_file_data:
-        text = str(failure.message).strip().splitlines()[0] if str(failure.message).strip() else ""
-        for prefix in ("RankFailed: ", "UserError: "):
-            text = text.removeprefix(prefix)
-        return f"failed: {text}"
+    recorded = recorded_message(failure)
+    if recorded is not None:
+        return f"failed: {recorded}"
     if failure.exitcode is not None and failure.exitcode < 0:
         try:
             name = signal.Signals(-failure.exitcode).name
