@@ -89,6 +89,8 @@ class DistributedRun:
         if not self._resumed and self.rank > 0:
             # DDP copies rank 0's weights to every rank; dropout should differ between ranks.
             torch.manual_seed(self.seed + self.rank)
+        if self.world_size == 1:
+            return model  # no other rank's gradients to average: the plain step, without DDP's copies
         ids = [self.device.index] if self.device.type == "cuda" else None
         return DistributedDataParallel(model, device_ids=ids)
 
@@ -136,6 +138,8 @@ class DistributedRun:
         """Whether any rank was asked to stop: every rank gets the same answer."""
         import torch.distributed as dist
 
+        if self.world_size == 1:
+            return asked
         flag = torch.tensor([1.0 if asked else 0.0], device=self.device)
         dist.all_reduce(flag, op=dist.ReduceOp.MAX)
         return bool(flag.item())
@@ -148,6 +152,8 @@ class DistributedRun:
         now = time.perf_counter()
         rate = samples / max(now - self._last_mark, 1e-9)
         self._last_mark = now
+        if self.world_size == 1:
+            return []
         mine = torch.tensor([float(self.rank), float(step), rate], dtype=torch.float64, device=self.device)
         every = [torch.zeros_like(mine) for _ in range(self.world_size)]
         dist.all_gather(every, mine)
@@ -157,6 +163,8 @@ class DistributedRun:
     def sum_epoch(self, progress: Any) -> tuple[float, int, int]:
         import torch.distributed as dist
 
+        if self.world_size == 1:
+            return progress.epoch_loss_sum, progress.epoch_correct, progress.epoch_samples
         sums = torch.tensor([progress.epoch_loss_sum, float(progress.epoch_correct), float(progress.epoch_samples)],
                             dtype=torch.float64, device=self.device)
         dist.all_reduce(sums)
@@ -173,7 +181,7 @@ class DistributedRun:
     def resume(self, state: dict[str, Any], progress: Any, steps_per_epoch: int) -> None:
         self._resumed = True
         self._progress = progress
-        ranks = state.get("ranks") if isinstance(state.get("ranks"), list) else []
+        ranks = rank_states(state)
         if saved_world_size(state) == self.world_size and len(ranks) == self.world_size:
             mine = ranks[self.rank]  # exact: this rank's own generator and sums
             if self.rank > 0:
@@ -228,6 +236,22 @@ class DistributedRun:
     def _set_epoch_sums(self, sums: list[float]) -> None:
         p = self._progress
         p.epoch_loss_sum, p.epoch_correct, p.epoch_samples = float(sums[0]), int(sums[1]), int(sums[2])
+
+
+def rank_states(state: dict[str, Any]) -> list[dict[str, Any]]:
+    """The per-rank part of a checkpoint's state ([] when it has none); UserError when damaged."""
+    from core.training.checkpoint_state import rng_problem
+
+    ranks = state.get("ranks", [])
+    damaged = not isinstance(ranks, list) or any(
+        not isinstance(r, dict) or not isinstance(r.get("rng"), dict) or rng_problem(r["rng"]) is not None
+        or not isinstance(r.get("epoch_sums"), list) or len(r["epoch_sums"]) != 3
+        or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in r["epoch_sums"])
+        for r in ranks)
+    if damaged:
+        raise UserError("the checkpoint's per-rank state ('ranks' in state.json) is damaged",
+                        "resume from another checkpoint of the run (last/ or best/)")
+    return ranks
 
 
 def data_fingerprint(data: Any) -> str:

@@ -73,6 +73,14 @@ class SingleProcess:
     def resume(self, state: dict[str, Any], progress: Any, steps_per_epoch: int) -> None:
         """Adapt a resumed ``progress`` to this job's world size (the trainer restored rank 0's RNG)."""
         adapt_progress(progress, saved_world_size(state), self.world_size, steps_per_epoch)
+        ranks = state.get("ranks")
+        if saved_world_size(state) > 1 and isinstance(ranks, list) and ranks:
+            try:  # the epoch's sums so far, over every rank that trained it
+                sums = [sum(r["epoch_sums"][k] for r in ranks) for k in range(3)]
+            except (KeyError, TypeError, IndexError):
+                return  # damaged: the epoch's training loss then counts this session's batches only
+            progress.epoch_loss_sum, progress.epoch_correct, progress.epoch_samples = \
+                float(sums[0]), int(sums[1]), int(sums[2])
 
     def failure(self, exc: BaseException) -> str | None:
         """A one-line message when ``exc`` means another rank went away; None for a bug."""

@@ -377,14 +377,13 @@ class Trainer:
 
     def _save(self, run: RunState, kind: str, metric: float | None) -> None:
         progress = run.progress
-        shared = self._par.checkpoint_state(progress)  # every rank, then rank 0 alone writes
-        if not self._par.is_main: return  # noqa: E701
-        folder = save_checkpoint(
-            self.out_dir / kind, run.model, run.data.encoder, self.config, list(run.data.label_names),
-            {"kind": kind, **progress.to_state(), "rng": capture_rng_state(), **shared}, run.optimizer,
-        )
-        self._emit(ev.CheckpointSaved(path=str(folder), kind=kind, epoch=progress.epoch, step=progress.step,
-                                      metric=metric))
+        shared = self._par.checkpoint_state(progress)  # every rank takes part, then rank 0 alone writes
+        if self._par.is_main:
+            state = {"kind": kind, **progress.to_state(), "rng": capture_rng_state(), **shared}
+            folder = save_checkpoint(self.out_dir / kind, run.model, run.data.encoder, self.config,
+                                     list(run.data.label_names), state, run.optimizer)
+            self._emit(ev.CheckpointSaved(path=str(folder), kind=kind, epoch=progress.epoch, step=progress.step,
+                                          metric=metric))
 
     def _stopped(self, run: RunState) -> None:
         """Cancelled or interrupted: save what this session trained as a resumable checkpoint."""

@@ -101,3 +101,37 @@ def test_a_worker_gets_the_same_options_without_the_launcher_s():
     again = parser.parse_args(["train", *rebuilt])
     assert "--nproc-per-node" not in rebuilt and "--port" not in rebuilt
     assert vars(again) | {"nproc_per_node": 2, "port": 29999} == vars(args)
+
+
+def test_the_header_shows_the_effective_batch_and_steps_show_each_rank(capsys):
+    from core import events as ev
+    from core.commands.printer import HeadlessPrinter
+
+    printer = HeadlessPrinter(progress_every_s=0)
+    printer(ev.RunStarted(config={"train": {"batch_size": 16}}, device="cpu (1 thread)", label_names=["a", "b"],
+                          num_train=100, num_val=10, total_epochs=1, steps_per_epoch=3, num_parameters=5,
+                          world_size=2))
+    printer(ev.StepLogged(epoch=1, step=2, total_steps=3, epoch_progress=0.6, loss=0.5, lr=1e-3, samples_per_s=900,
+                          tokens_per_s=1, elapsed_s=1, eta_s=1,
+                          ranks=[{"rank": 0, "step": 2, "samples_per_s": 500.0},
+                                 {"rank": 1, "step": 2, "samples_per_s": 400.0}]))
+    out = capsys.readouterr().out
+    assert "Training on 2 processes x cpu (1 thread), effective batch 32 (16 per process)" in out
+    assert "ranks 0:500 1:400/s" in out
+
+
+def test_a_damaged_per_rank_state_is_a_user_error_and_sums_carry_over_to_one_process():
+    from core.distributed.ddp import rank_states
+    from core.training.checkpoint_state import capture_rng_state
+    from core.training.parallel import SingleProcess
+
+    good = {"rng": capture_rng_state(), "epoch_sums": [2.0, 3, 4]}
+    assert rank_states({"ranks": [good, good]}) == [good, good] and rank_states({}) == []
+    for bad in ("x", [{"rng": {}, "epoch_sums": [1, 2, 3]}], [{**good, "epoch_sums": [1, "a", 3]}]):
+        with pytest.raises(UserError, match="per-rank state"):
+            rank_states({"ranks": bad})
+    progress = Progress()
+    progress.epoch, progress.batch_in_epoch = 0, 10
+    SingleProcess().resume({"world_size": 2, "ranks": [good, good]}, progress, steps_per_epoch=40)
+    assert (progress.batch_in_epoch, progress.epoch_loss_sum, progress.epoch_correct, progress.epoch_samples) == \
+        (20, 4.0, 6, 8)
