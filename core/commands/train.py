@@ -34,6 +34,9 @@ EPILOG = """examples:
   twb train --data reviews.csv --set train.epochs=5 --set model.emb_dim=64
   twb train --preset sst2                       SST-2 from scratch (see the preset's paths)
   twb train --resume runs/20260101-120000/interrupt --set train.epochs=20
+  twb train --preset sst2 --nproc-per-node 2     data-parallel: 2 processes (torchrun, standalone)
+  torchrun --nnodes 2 --nproc-per-node 8 --rdzv-backend c10d --rdzv-endpoint HOST:PORT \
+      -m core.cli train --preset sst2 --out runs/big    each rank joins from torchrun's environment
 """
 
 
@@ -120,6 +123,8 @@ def run(args: argparse.Namespace, parallel=None, on_event: ev.EventCallback | No
 
     With --nproc-per-node, or when started by torchrun, core.commands.train_ddp runs the job and
     calls back here on every rank with its ``parallel`` (only rank 0 records a session)."""
+    if getattr(args, "port", None) is not None and getattr(args, "nproc_per_node", None) is None:
+        raise UserError("--port is used only with --nproc-per-node", "add --nproc-per-node N, or leave --port out")
     if parallel is None and (getattr(args, "nproc_per_node", None) is not None or under_torchrun()):
         from core.commands.train_ddp import run_job
         return run_job(args)

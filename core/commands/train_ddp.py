@@ -37,11 +37,12 @@ def launch_job(args: argparse.Namespace) -> int:
 
     from core.commands.train import build_config
     from core.distributed.launch import check_nproc, check_port, launch, namespace_argv
-    from core.training.devices import resolve_device
+    from core.training.devices import available_cores, resolve_device
 
     config = check(build_config(args))
     device = resolve_device(config.train.device)
-    check_nproc(args.nproc_per_node, device.type, torch.cuda.device_count() if device.type == "cuda" else 0)
+    check_nproc(args.nproc_per_node, device.type, torch.cuda.device_count() if device.type == "cuda" else 0,
+                available_cores())
     if args.port is not None:
         check_port(args.port)
     worker_argv = ["train", *namespace_argv(args.train_parser, args, _LAUNCH_OPTIONS)]

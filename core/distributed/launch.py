@@ -15,6 +15,7 @@ import logging
 import signal
 import socket
 import sys
+import tempfile
 import uuid
 from typing import Any, Iterable
 
@@ -26,13 +27,16 @@ LOST_CONTACT = "lost contact with the job"
 SHUTDOWN_TIMEOUT_S = 60
 
 
-def check_nproc(nproc: int, device_type: str, gpus: int) -> None:
+def check_nproc(nproc: int, device_type: str, gpus: int, cores: int) -> None:
     """UserError when the job cannot have ``nproc`` processes on this machine."""
     if nproc < 1:
         raise UserError(f"--nproc-per-node {nproc} must be at least 1", "pass the number of processes to start")
     if device_type == "cuda" and nproc > gpus:
         raise UserError(f"--nproc-per-node {nproc} is more than the {gpus} GPU(s) present",
                         f"start at most {gpus}, or train on the CPU with --set train.device=cpu")
+    if device_type == "cpu" and nproc > max(2, cores):
+        raise UserError(f"--nproc-per-node {nproc} is more than the {cores} CPU cores this process may use",
+                        f"start at most {max(2, cores)}: more processes than cores only wait for each other")
 
 
 def check_port(port: int, host: str = "127.0.0.1") -> None:
@@ -71,8 +75,7 @@ def namespace_argv(parser: argparse.ArgumentParser, args: argparse.Namespace, dr
 
 def launch(nproc: int, worker_argv: list[str], port: int | None = None) -> int:
     """Run ``python -m core.cli <worker_argv>`` in ``nproc`` processes; the job's exit code."""
-    from torch.distributed.elastic.multiprocessing.api import SignalException
-    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+    from torch.distributed.elastic.multiprocessing import DefaultLogsSpecs
     from torch.distributed.launcher.api import LaunchConfig, elastic_launch
 
     # torchrun's agent logs its own account of signals and failures (each module's logger has
@@ -80,17 +83,23 @@ def launch(nproc: int, worker_argv: list[str], port: int | None = None) -> int:
     for name in list(logging.root.manager.loggerDict):
         if name.startswith("torch.distributed"):
             logging.getLogger(name).setLevel(logging.CRITICAL)
-    config = LaunchConfig(
-        min_nodes=1, max_nodes=1, nproc_per_node=nproc, run_id=str(uuid.uuid4()), rdzv_backend="c10d",
-        rdzv_endpoint=f"127.0.0.1:{port or 0}", max_restarts=0, monitor_interval=0.1,
-        start_method="spawn", local_addr="127.0.0.1",
-    )
+    # The workers' error files go to a folder of this job's, removed with it (torchrun leaves one in /tmp).
+    with tempfile.TemporaryDirectory(prefix="twb-torchrun-") as logs:
+        config = LaunchConfig(
+            min_nodes=1, max_nodes=1, nproc_per_node=nproc, run_id=str(uuid.uuid4()), rdzv_backend="c10d",
+            rdzv_endpoint=f"127.0.0.1:{port or 0}", max_restarts=0, monitor_interval=0.1,
+            start_method="spawn", local_addr="127.0.0.1", logs_specs=DefaultLogsSpecs(log_dir=logs),
+            shutdown_timeout=SHUTDOWN_TIMEOUT_S,
+        )
+        return _run(elastic_launch(config, sys.executable), worker_argv)
+
+
+def _run(job: Any, worker_argv: list[str]) -> int:
+    from torch.distributed.elastic.multiprocessing.api import SignalException
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+
     try:
-        config.shutdown_timeout = SHUTDOWN_TIMEOUT_S
-    except AttributeError:
-        pass
-    try:
-        elastic_launch(config, sys.executable)("-m", "core.cli", *worker_argv)
+        job("-m", "core.cli", *worker_argv)
     except ChildFailedError as exc:
         codes = {f.exitcode for f in exc.failures.values()}
         if all(code is not None and code > 128 for code in codes):

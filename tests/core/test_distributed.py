@@ -65,8 +65,11 @@ def test_resuming_with_another_world_size_keeps_the_share_of_the_epoch_and_the_s
 
 def test_more_processes_than_gpus_is_refused_and_a_port_in_use_is_named():
     with pytest.raises(UserError, match="more than the 1 GPU"):
-        check_nproc(2, "cuda", 1)
-    check_nproc(4, "cpu", 0)
+        check_nproc(2, "cuda", 1, cores=16)
+    check_nproc(4, "cpu", 0, cores=4)
+    check_nproc(2, "cpu", 0, cores=1)  # two processes always, for trying it on a small machine
+    with pytest.raises(UserError, match="more than the 2 CPU cores"):
+        check_nproc(1000, "cpu", 0, cores=2)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
