@@ -120,6 +120,7 @@ def test_validation_across_ranks_is_exact(tmp_path):
     save_file(model.state_dict(), str(tmp_path / "w.safetensors"))
     done = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "3",
+         "--log-dir", str(tmp_path / "logs"),
          str(ROOT / "tests" / "core" / "ddp_eval_worker.py"), str(tmp_path / "w.safetensors"),
          str(tmp_path / "out.json")], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr
@@ -179,9 +180,10 @@ def test_two_torchrun_invocations_as_two_nodes_match_one_node(two_process_run, t
     nodes = [subprocess.Popen(
         [sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "--nproc-per-node", "1",
          "--rdzv-backend", "c10d", "--rdzv-endpoint", f"127.0.0.1:{port}", "--rdzv-id", "twb-two-nodes",
+         "--log-dir", str(tmp_path / f"logs-{node}"),
          "-m", "core.cli", "train", "--quiet", "--preset", "nano", "--out", str(tmp_path / "run"),
          "--set", "train.epochs=1"], cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for _ in range(2)]
+        for node in range(2)]
     outputs = []
     try:
         for node in nodes:
