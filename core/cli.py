@@ -84,3 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     return run_command(args)
+
+
+if __name__ == "__main__":  # torchrun workers run `python -m core.cli train ...`
+    sys.exit(main())

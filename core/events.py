@@ -30,6 +30,7 @@ class RunStarted:
     start_epoch: int = 0  # > 0 when resumed
     data_summary: dict[str, Any] = field(default_factory=dict)  # source, paths, columns, tokenizer, lengths
     fresh_optimizer: bool = False  # resumed without the checkpoint's optimizer state (--fresh-optimizer)
+    world_size: int = 1  # processes of a torch.distributed job; effective batch = batch_size x world_size
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,9 @@ class StepLogged:
     tokens_per_s: float  # real (non-padding) tokens per second
     elapsed_s: float
     eta_s: float
-    memory_bytes: int | None = None  # GPU memory allocated on CUDA; process RSS on CPU
+    memory_bytes: int | None = None  # GPU memory allocated on CUDA; process RSS on CPU (rank 0's)
+    # Under torch.distributed: every rank's {"rank", "step", "samples_per_s"} at this log point.
+    ranks: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from core import events as ev
 from core.config import PRESETS, RunConfig, apply_overrides, check, load_toml, preset, with_field
+from core.distributed.env import under_torchrun
 from core.errors import UserError
 
 if TYPE_CHECKING:
@@ -33,6 +34,9 @@ EPILOG = """examples:
   twb train --data reviews.csv --set train.epochs=5 --set model.emb_dim=64
   twb train --preset sst2                       SST-2 from scratch (see the preset's paths)
   twb train --resume runs/20260101-120000/interrupt --set train.epochs=20
+  twb train --preset sst2 --nproc-per-node 2     data-parallel: 2 processes (torchrun, standalone)
+  torchrun --nnodes 2 --nproc-per-node 8 --rdzv-backend c10d --rdzv-endpoint HOST:PORT \
+      -m core.cli train --preset sst2 --out runs/big    each rank joins from torchrun's environment
 """
 
 
@@ -44,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_arguments(parser)
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, train_parser=parser)  # the parser rebuilds a worker's command line
     return parser
 
 
@@ -64,6 +68,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "follow it live with `twb attach NAME`); with --resume, appends to the checkpoint's session")
     parser.add_argument("--sessions-dir", metavar="DIR",
                         help="sessions folder (default: $TWB_SESSIONS_DIR or ./sessions)")
+    parser.add_argument("--nproc-per-node", type=int, metavar="N",
+                        help="data-parallel training: start a torchrun job of N processes on this machine (gloo on "
+                             "the CPU, NCCL with one GPU each); the effective batch is train.batch_size x N")
+    parser.add_argument("--port", type=int, metavar="PORT",
+                        help="with --nproc-per-node: the rendezvous port on 127.0.0.1 (default: a free one)")
     parser.add_argument("--tensorboard", metavar="DIR",
                         help="also write TensorBoard event files, live, into DIR/<session or run folder> "
                              "(needs the [tensorboard] extra)")
@@ -109,11 +118,20 @@ _STOP_SIGNALS = tuple(s for s in (getattr(signal, "SIGINT", None), getattr(signa
                                   getattr(signal, "SIGHUP", None)) if s is not None)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Train; with --session, recorded from the first setting checked to the exit code."""
-    session = open_session(args) if args.session is not None else None
+def run(args: argparse.Namespace, parallel=None, on_event: ev.EventCallback | None = None) -> int:
+    """Train; with --session, recorded from the first setting checked to the exit code.
+
+    With --nproc-per-node, or when started by torchrun, core.commands.train_ddp runs the job and
+    calls back here on every rank with its ``parallel`` (only rank 0 records a session)."""
+    if getattr(args, "port", None) is not None and getattr(args, "nproc_per_node", None) is None:
+        raise UserError("--port is used only with --nproc-per-node", "add --nproc-per-node N, or leave --port out")
+    if parallel is None and (getattr(args, "nproc_per_node", None) is not None or under_torchrun()):
+        from core.commands.train_ddp import run_job
+        return run_job(args)
+    main = parallel is None or parallel.is_main
+    session = open_session(args) if args.session is not None and main else None
     try:
-        code = train(args, session)
+        code = train(args, session, parallel, on_event)
     except BaseException as exc:  # a user error before training, or a bug: the session says so
         if session is not None:
             close_session(session.recorder, None, exc)
@@ -154,9 +172,10 @@ def close_session(recorder, code: int | None, error: BaseException | None) -> No
     _tell(f"twb: session {recorder.folder.name}: {status}")
 
 
-def train(args: argparse.Namespace, session: "RunTarget | None") -> int:
+def train(args: argparse.Namespace, session: "RunTarget | None", parallel=None,
+          on_event: ev.EventCallback | None = None) -> int:
     """Build the config, prepare the data and train; every event goes to the printer, then to the
-    session recorder when there is one."""
+    session recorder when there is one (on rank 0 alone, in a torch.distributed job)."""
     from core.commands.printer import HeadlessPrinter
     from core.training.resume import check_resumable
     from core.training.run_folder import choose_run_folder
@@ -169,24 +188,31 @@ def train(args: argparse.Namespace, session: "RunTarget | None") -> int:
     data = prepare_data(config.data, config.model, config.train.seed)
     check(config, train_size=len(data.train.labels))
     out = session.out_dir if session is not None else args.out
-    out_dir = choose_run_folder(out, resume_from)  # checked (or created) before training
+    main = parallel is None or parallel.is_main
+    out_dir = choose_run_folder(out, resume_from) if main else None  # checked (or created) before training
+    if parallel is not None:
+        out_dir = Path(parallel.share_setup(str(out_dir), data))  # rank 0's folder; the same data everywhere
 
-    printer = HeadlessPrinter(quiet=bool(args.quiet), full_report=out_dir / REPORT_FILE)
+    printer = HeadlessPrinter(quiet=bool(args.quiet), full_report=out_dir / REPORT_FILE) if main else None
     recorder = session.recorder.on_event if session is not None else None
-    tb_writer = open_tensorboard(args, session.recorder.folder.name if session is not None else out_dir.name)
-    trainer = Trainer(config, ev.fan_out(printer, recorder, tb_writer), out_dir=out_dir, resume_from=resume_from,
-                      data=data, fresh_optimizer=fresh_optimizer)
+    tb_writer = open_tensorboard(args, session.recorder.folder.name if session is not None else out_dir.name) \
+        if main else None
+    trainer = Trainer(config, ev.fan_out(printer, recorder, tb_writer, on_event), out_dir=out_dir,
+                      resume_from=resume_from, data=data, fresh_optimizer=fresh_optimizer, parallel=parallel)
     received: list[int] = []
 
     def on_signal(signum, frame) -> None:
         if received:
+            if parallel is not None:
+                return  # torchrun passes a signal on to its workers, maybe more than once
             # Stopping now would leave a half-written checkpoint (and abort the interpreter
             # while the worker writes it); the save is short, so it is allowed to finish.
             _tell(f"twb: {signal.Signals(signum).name} received again; still saving the interrupt "
                   "checkpoint (kill -9 to abandon it)")
             return
         received.append(signum)
-        _tell(f"twb: {signal.Signals(signum).name} received, saving an interrupt checkpoint...")
+        if main:
+            _tell(f"twb: {signal.Signals(signum).name} received, saving an interrupt checkpoint...")
         trainer.interrupt()
 
     previous = _install_handlers(on_signal)

@@ -261,3 +261,8 @@ class RunState:
     best: tuple[EvalResult, int] | None = None  # (evaluation, epoch) of this session's best
     last_emit: float = float("-inf")  # when the last StepLogged went out; the first always reports
     pending: PendingLog = field(default_factory=PendingLog)
+    step_model: torch.nn.Module | None = None  # what train steps call: DDP's wrapper of model, or model
+
+    def __post_init__(self) -> None:
+        if self.step_model is None:
+            self.step_model = self.model

@@ -32,15 +32,16 @@ from core.training.checkpoint import (
 )
 from core.config import ConfigError, RunConfig, check, to_dict
 from core.data.prepare import PreparedData
-from core.training.devices import configure_threads, describe_device, memory_bytes, release_cuda_memory, resolve_device
+from core.training.devices import describe_device, memory_bytes, release_cuda_memory, resolve_device
 from core.errors import UserError
 from core.training.metrics import classification_report
+from core.training.parallel import SingleProcess
 from core.training.resume import encode_with_checkpoint_encoder, read_resume_state, restore_optimizer, restore_weights
 from core.training.run_folder import check_run_folder
 from core.training.schedule import lr_at
 from core.training.loop import (
     LossWindow, PendingLog, Progress, RunState, Validation, absorb_window, build_optimizer, checkpoint_bytes,
-    eval_batch_size, evaluate, is_improvement, set_seed, train_step,
+    eval_batch_size, is_improvement, set_seed, train_step,
 )
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ def _nonfinite_failure(what: str, value: float, step: int, epoch: int, cfg: RunC
 
 class Trainer:
     def __init__(self, config: RunConfig, on_event: ev.EventCallback, out_dir: str | Path | None = None,
-                 resume_from: str | Path | None = None, data: Any = None, fresh_optimizer: bool = False):
+                 resume_from: str | Path | None = None, data: Any = None, fresh_optimizer: bool = False, parallel: Any = None):
         self.config = config
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self.resume_from = Path(resume_from) if resume_from is not None else None
@@ -75,6 +76,7 @@ class Trainer:
         self.fresh_optimizer = fresh_optimizer
         self._on_event = on_event
         self._data = data
+        self._par = parallel if parallel is not None else SingleProcess()  # or core.distributed's DistributedRun
         self._stop = threading.Event()
         # Held while the optimizer changes the weights, so a snapshot never sees half a step.
         self._weights_lock = threading.Lock()
@@ -130,10 +132,10 @@ class Trainer:
             oom = True
         except Exception as exc:  # a bug: report it with its traceback rather than die silently
             step, epoch = self._position()
+            lost = self._par.failure(exc)  # another rank went away: not a bug of this one
             failure = ev.TrainingFailed(
-                message=f"training failed unexpectedly: {type(exc).__name__}: {exc}",
-                hint="this is a bug; the traceback follows:\n" + traceback.format_exc(), step=step, epoch=epoch,
-            )
+                message=lost or f"training failed unexpectedly: {type(exc).__name__}: {exc}", step=step, epoch=epoch,
+                hint="" if lost else "this is a bug; the traceback follows:\n" + traceback.format_exc())
         if oom:
             # Outside the except block, so the traceback's frames (and their tensors) are gone.
             step, epoch = self._position()
@@ -189,12 +191,9 @@ class Trainer:
             data = encode_with_checkpoint_encoder(data, self.resume_from, cfg.model.max_seq_len)
         self._data = data
 
-        from core.data.batching import num_batches
         from core.model import TransformerClassifier
 
-        device = resolve_device(cfg.train.device)
-        if device.type == "cpu":
-            configure_threads()
+        device = self._par.setup_device(resolve_device(cfg.train.device))
         set_seed(cfg.train.seed)
         # A pretrained tokenizer brings its own vocabulary, which may exceed model.vocab_size.
         vocab_size = max(cfg.model.vocab_size, data.encoder.vocab_size)
@@ -203,32 +202,31 @@ class Trainer:
         if self.out_dir is not None:
             check_run_folder(self.out_dir, needed_bytes=checkpoint_bytes(model))
 
+        steps_per_epoch = self._par.steps_per_epoch(data.train, cfg.train.batch_size)
         progress, fresh_optimizer = Progress(), False
         if resume_state is not None:
             restore_weights(model, self.resume_from, device)
             fresh_optimizer = not restore_optimizer(optimizer, self.resume_from, device)
             progress = Progress.from_state(resume_state)
             restore_rng_state(resume_state["rng"])
+            self._par.resume(resume_state, progress, steps_per_epoch)  # saved by another world size?
 
-        steps_per_epoch = num_batches(data.train, cfg.train.batch_size)
         run = RunState(model=model, optimizer=optimizer, data=data, device=device, progress=progress,
                        steps_per_epoch=steps_per_epoch, total_steps=steps_per_epoch * cfg.train.epochs,
-                       session_start_step=progress.step)
+                       session_start_step=progress.step, step_model=self._par.wrap(model))
         self._state = run
         self._emit(ev.RunStarted(
             config=to_dict(cfg), device=describe_device(device), label_names=list(data.label_names),
             num_train=len(data.train.labels), num_val=len(data.val.labels), total_epochs=cfg.train.epochs,
             steps_per_epoch=steps_per_epoch, num_parameters=sum(p.numel() for p in model.parameters()),
             start_epoch=progress.epoch, data_summary=dict(getattr(data, "summary", {}) or {}),
-            fresh_optimizer=fresh_optimizer,
+            fresh_optimizer=fresh_optimizer, world_size=self._par.world_size,
         ))
         self._train(run)
 
     # --- the loop --------------------------------------------------------------------------
 
     def _train(self, run: RunState) -> None:
-        from core.data.batching import iterate_batches
-
         tcfg = self.config.train
         progress = run.progress
         run.model.train()
@@ -237,15 +235,16 @@ class Trainer:
         while progress.epoch < tcfg.epochs:
             run.epoch = progress.epoch + 1  # 1-based, as shown
             # Batches are shuffled by seed + epoch alone, so resuming at any epoch repeats them.
-            batches = iterate_batches(run.data.train, tcfg.batch_size, shuffle=True, seed=tcfg.seed + run.epoch)
+            batches = self._par.epoch_batches(run.data.train, tcfg.batch_size, seed=tcfg.seed + run.epoch)
             if not self._train_epoch(run, batches):
                 return self._stopped(run)
             checked = self._validate(run)
             if checked is None:
                 return self._stopped(run)
             val = checked.result
-            train_loss = progress.epoch_loss_sum / max(1, progress.epoch_samples)
-            train_acc = progress.epoch_correct / max(1, progress.epoch_samples)
+            loss_sum, correct, samples = self._par.sum_epoch(progress)  # over every rank
+            train_loss = loss_sum / max(1, samples)
+            train_acc = correct / max(1, samples)
             if checked.improved or progress.improved_this_epoch:
                 progress.epochs_without_improvement = 0
             else:
@@ -265,7 +264,7 @@ class Trainer:
             if patience and progress.epochs_without_improvement >= patience and progress.epoch < tcfg.epochs:
                 reason = "early_stopped"
                 break
-            if self._stop.is_set():
+            if self._par.stop_now(self._stop.is_set()):
                 return self._stopped(run)
 
         best_val, best_epoch = run.best or (None, 0)
@@ -288,12 +287,10 @@ class Trainer:
 
     def _validate(self, run: RunState) -> Validation | None:
         """Evaluate on the validation split and track the best; None when a stop was requested midway."""
-        from core.data.batching import iterate_batches
-
         tcfg = self.config.train
         progress = run.progress
-        batches = iterate_batches(run.data.val, eval_batch_size(tcfg.batch_size), shuffle=False, seed=0)
-        val = evaluate(run.model, batches, run.device, tcfg.bf16, self._stop.is_set)
+        val = self._par.evaluate(run.model, run.data.val, eval_batch_size(tcfg.batch_size), run.device, tcfg.bf16,
+                                 self._stop.is_set)
         if val is None:
             return None
         if not math.isfinite(val.loss) and val.labels:
@@ -330,13 +327,13 @@ class Trainer:
         for index, batch in enumerate(batches):
             if index < progress.batch_in_epoch:
                 continue  # resumed mid-epoch: these batches were trained before the interrupt
-            if self._stop.is_set():
+            if self._par.should_stop(self._stop.is_set()):
                 self._flush(run, window, emit=False)
                 return False
             if device.type != "cpu":
                 batch = batch.to(device)
             lr = lr_at(progress.step, tcfg, run.total_steps)
-            loss, logits = train_step(run.model, run.optimizer, batch, lr, tcfg, device, self._weights_lock)
+            loss, logits = train_step(run.step_model, run.optimizer, batch, lr, tcfg, device, self._weights_lock)
             progress.step += 1
             progress.batch_in_epoch = index + 1
             window.add(loss, (logits.argmax(dim=-1) == batch.labels).sum(), batch.labels.shape[0], batch.num_tokens)
@@ -358,6 +355,7 @@ class Trainer:
         nonfinite = absorb_window(window, progress, pending)
         if nonfinite is not None:
             raise _nonfinite_failure("training loss", nonfinite[1], nonfinite[0], run.epoch, self.config)
+        ranks = self._par.liveness(progress.step, sum(window.sizes)) if emit else []  # every rank, unthrottled
         now = time.perf_counter()
         if not emit or pending.steps == 0 or now - run.last_emit < MIN_LOG_INTERVAL_S:
             return
@@ -368,9 +366,9 @@ class Trainer:
         self._emit(ev.StepLogged(
             epoch=run.epoch, step=progress.step, total_steps=run.total_steps,
             epoch_progress=min(1.0, progress.batch_in_epoch / max(1, run.steps_per_epoch)),
-            loss=pending.loss_sum / pending.steps, lr=lr, samples_per_s=pending.samples / span,
-            tokens_per_s=pending.tokens / span, elapsed_s=elapsed,
-            eta_s=elapsed / max(1, done) * remaining, memory_bytes=memory_bytes(run.device),
+            loss=pending.loss_sum / pending.steps, lr=lr, samples_per_s=pending.samples * self._par.world_size / span,
+            tokens_per_s=pending.tokens * self._par.world_size / span, elapsed_s=elapsed,
+            eta_s=elapsed / max(1, done) * remaining, memory_bytes=memory_bytes(run.device), ranks=ranks,
         ))
         run.pending = PendingLog()
         run.last_emit = now
@@ -379,12 +377,13 @@ class Trainer:
 
     def _save(self, run: RunState, kind: str, metric: float | None) -> None:
         progress = run.progress
-        folder = save_checkpoint(
-            self.out_dir / kind, run.model, run.data.encoder, self.config, list(run.data.label_names),
-            {"kind": kind, **progress.to_state(), "rng": capture_rng_state()}, run.optimizer,
-        )
-        self._emit(ev.CheckpointSaved(path=str(folder), kind=kind, epoch=progress.epoch, step=progress.step,
-                                      metric=metric))
+        shared = self._par.checkpoint_state(progress)  # every rank takes part, then rank 0 alone writes
+        if self._par.is_main:
+            state = {"kind": kind, **progress.to_state(), "rng": capture_rng_state(), **shared}
+            folder = save_checkpoint(self.out_dir / kind, run.model, run.data.encoder, self.config,
+                                     list(run.data.label_names), state, run.optimizer)
+            self._emit(ev.CheckpointSaved(path=str(folder), kind=kind, epoch=progress.epoch, step=progress.step,
+                                          metric=metric))
 
     def _stopped(self, run: RunState) -> None:
         """Cancelled or interrupted: save what this session trained as a resumable checkpoint."""

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import core.training.trainer as train_module
+import core.training.loop as loop_module
 from core import events as ev
 from core.config import apply_overrides, preset
 from core.data.prepare import prepare_data
@@ -183,7 +184,7 @@ def test_batch_larger_than_the_training_set_is_a_config_error():
 def test_early_stopping_ends_after_patience_epochs_without_improvement(tmp_path, monkeypatch):
     from core.training.loop import EvalResult
 
-    real_evaluate = train_module.evaluate
+    real_evaluate = loop_module.evaluate
     calls = {"n": 0}
 
     def flat_after_first(*args, **kwargs):
@@ -193,7 +194,7 @@ def test_early_stopping_ends_after_patience_epochs_without_improvement(tmp_path,
         return EvalResult(loss=result.loss, accuracy=0.9 if calls["n"] == 1 else 0.5,
                           predictions=result.predictions, labels=result.labels)
 
-    monkeypatch.setattr(train_module, "evaluate", flat_after_first)
+    monkeypatch.setattr(loop_module, "evaluate", flat_after_first)
     config = nano("train.epochs=10", "train.early_stopping_patience=2", "train.early_stopping_metric=val_accuracy")
     _, events = run_trainer(config, out_dir=tmp_path)
     finished = events[-1]

@@ -1,0 +1,96 @@
+"""`twb train` as a torch.distributed job: launching one, and one rank's part in it.
+
+``run_job`` is where `twb train` goes with ``--nproc-per-node N`` or when torchrun started it.
+Outside torchrun it launches the job (core.distributed.launch) after checking what can be
+checked first: the settings, the number of GPUs, the port. Inside, it joins the process group
+and runs the ordinary `twb train` on this rank, wrapped in torchrun's ``record`` so a failure's
+message reaches the launcher's error file; ranks other than 0 print nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from core import events as ev
+from core.config import ConfigError, check
+from core.errors import UserError
+
+# torchrun's own worker options, never passed on to the workers.
+_LAUNCH_OPTIONS = ("nproc_per_node", "port")
+
+
+class RankFailed(Exception):
+    """This rank's run failed; its message goes to torchrun's error file, no traceback printed."""
+
+
+def run_job(args: argparse.Namespace) -> int:
+    from core.distributed.env import under_torchrun
+
+    if under_torchrun():
+        return run_rank(args)
+    return launch_job(args)
+
+
+def launch_job(args: argparse.Namespace) -> int:
+    """Check, then start ``--nproc-per-node`` workers of `twb train` with the same options."""
+    import torch
+
+    from core.commands.train import build_config
+    from core.distributed.launch import check_nproc, check_port, launch, namespace_argv
+    from core.training.devices import available_cores, resolve_device
+
+    config = check(build_config(args))
+    device = resolve_device(config.train.device)
+    check_nproc(args.nproc_per_node, device.type, torch.cuda.device_count() if device.type == "cuda" else 0,
+                available_cores())
+    if args.port is not None:
+        check_port(args.port)
+    worker_argv = ["train", *namespace_argv(args.train_parser, args, _LAUNCH_OPTIONS)]
+    return launch(args.nproc_per_node, worker_argv, args.port)
+
+
+def run_rank(args: argparse.Namespace) -> int:
+    """This process's rank of the job: train, then leave the process group."""
+    from torch.distributed.elastic.multiprocessing.errors import record
+
+    from core.commands.train import build_config, run
+    from core.distributed.ddp import DistributedRun
+    from core.distributed.env import read_env
+
+    env = read_env()
+    failures: list[str] = []
+
+    def note_failure(event: ev.Event) -> None:
+        if isinstance(event, ev.TrainingFailed):
+            failures.append(event.message)
+
+    @record
+    def rank_main() -> int:
+        try:
+            config = check(build_config(args))
+            parallel = DistributedRun.start(env, config.train.device, config.train.seed)
+        except (UserError, ConfigError) as exc:
+            raise RankFailed(_said(env.is_main, exc)) from None
+        try:
+            code = run(args, parallel=parallel, on_event=note_failure)
+        except (UserError, ConfigError) as exc:
+            raise RankFailed(_said(env.is_main, exc)) from None
+        finally:
+            parallel.close()
+        if code == 1:
+            raise RankFailed(failures[0] if failures else "training failed")
+        return code
+
+    try:
+        return rank_main()
+    except RankFailed:
+        return 1  # record wrote the message for the launcher; rank 0 has printed it
+
+
+def _said(main: bool, exc: Exception) -> str:
+    """Rank 0 prints a user error as `twb train` always does; every rank records it."""
+    lines = [str(e) for e in exc.errors] if isinstance(exc, ConfigError) else [str(exc)]
+    if main:
+        for line in lines:
+            print(f"twb: error: {line}", file=sys.stderr, flush=True)
+    return "; ".join(lines)

@@ -1,0 +1,198 @@
+"""Data-parallel `twb train` jobs on the CPU with gloo: real torchrun jobs of two processes.
+
+Each job is a few seconds of the nano preset; the first one is shared by the tests that compare
+against it.
+"""
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from core.config import preset
+from core.data.batching import iterate_batches
+from core.data.prepare import prepare_data
+from core.model import TransformerClassifier
+from core.training.loop import evaluate
+
+ROOT = Path(__file__).resolve().parents[2]
+ENV = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+EPOCH = re.compile(r"Epoch (\d+)/\d+, (Train Loss: .*)")
+
+# Makes rank TWB_FAULT_RANK raise (or be killed) at its third training step, noting the time.
+FAULT = """
+import os, time
+if os.environ.get("RANK") == os.environ.get("TWB_FAULT_RANK"):
+    import core.training.loop as loop
+    real, calls = loop.train_step, [0]
+    def faulty(*args, **kwargs):
+        calls[0] += 1
+        if calls[0] == 3:
+            open(os.environ["TWB_FAULT_AT"], "w").write(str(time.time()))
+            if os.environ["TWB_FAULT"] == "kill":
+                import signal
+                os.kill(os.getpid(), signal.SIGKILL)
+            raise RuntimeError("injected failure")
+        return real(*args, **kwargs)
+    loop.train_step = faulty
+"""
+
+
+def twb_train(*args: str, env: dict | None = None, timeout: float = 240) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "core.cli", "train", "--quiet", *args], cwd=ROOT,
+                          env=env or ENV, capture_output=True, text=True, timeout=timeout)
+
+
+def epochs(out: str) -> dict[int, str]:
+    """Epoch number -> the numbers of its line, from a run's stdout."""
+    return {int(m.group(1)): m.group(2) for m in EPOCH.finditer(out)}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def two_process_run(tmp_path_factory):
+    """2 processes, 2 epochs of nano, recorded as a session."""
+    base = tmp_path_factory.mktemp("ddp")
+    done = twb_train("--preset", "nano", "--nproc-per-node", "2", "--out", str(base / "run"), "--session", "ddp",
+                     "--sessions-dir", str(base / "sessions"), "--set", "train.log_every_steps=4")
+    assert done.returncode == 0, done.stderr
+    return base, done
+
+
+def test_two_processes_learn_and_rank_0_alone_prints_and_writes(two_process_run):
+    base, done = two_process_run
+    lines = epochs(done.stdout)
+    assert sorted(lines) == [1, 2] and done.stdout.count("Epoch 2/2") == 1  # one rank printed
+    assert float(lines[2].rsplit("Val Accuracy: ", 1)[1]) >= 0.85  # chance is 0.5
+    sessions = list((base / "sessions").iterdir())
+    assert len(sessions) == 1  # one session, however many ranks
+    assert sorted(p.name for p in (base / "run").iterdir()) == ["best", "last"]
+    records = [json.loads(line) for line in (sessions[0] / "session.jsonl").read_text().splitlines()]
+    started = next(r for r in records if r["type"] == "RunStarted")
+    assert started["world_size"] == 2
+    steps = [r for r in records if r["type"] == "StepLogged"]
+    assert steps and all(sorted(r["rank"] for r in s["ranks"]) == [0, 1] for s in steps)
+    assert all(r["step"] == s["step"] and r["samples_per_s"] > 0 for s in steps for r in s["ranks"])
+    assert started["steps_per_epoch"] == 1800 // 16 // 2  # 113 batches of 16 shared by 2 ranks
+
+
+def test_resume_across_world_sizes_2_to_1_to_2_and_exact_with_the_same(two_process_run, tmp_path):
+    _, full = two_process_run
+    first = tmp_path / "first"
+    done = twb_train("--preset", "nano", "--nproc-per-node", "2", "--out", str(first), "--set", "train.epochs=1")
+    assert done.returncode == 0, done.stderr
+    # The same world size: epoch 2 exactly as in the uninterrupted run.
+    same = twb_train("--resume", str(first / "last"), "--nproc-per-node", "2", "--out", str(tmp_path / "same"),
+                     "--set", "train.epochs=2")
+    assert same.returncode == 0, same.stderr
+    assert epochs(same.stdout)[2] == epochs(full.stdout)[2]
+    # 2 -> 1 (the plain trainer) -> 2.
+    one = twb_train("--resume", str(first / "last"), "--out", str(tmp_path / "one"), "--set", "train.epochs=2")
+    assert one.returncode == 0, one.stderr
+    assert 2 in epochs(one.stdout)
+    two = twb_train("--resume", str(tmp_path / "one" / "last"), "--nproc-per-node", "2",
+                    "--out", str(tmp_path / "two"), "--set", "train.epochs=3")
+    assert two.returncode == 0, two.stderr
+    assert 3 in epochs(two.stdout)
+
+
+def test_validation_across_ranks_is_exact(tmp_path):
+    """Three ranks (uneven shards) give the loss, accuracy and predictions of one process."""
+    from safetensors.torch import save_file
+
+    cfg = preset("nano")
+    data = prepare_data(cfg.data, cfg.model, cfg.train.seed)
+    torch.manual_seed(3)
+    model = TransformerClassifier(cfg.model, len(data.label_names),
+                                  vocab_size=max(cfg.model.vocab_size, data.encoder.vocab_size))
+    save_file(model.state_dict(), str(tmp_path / "w.safetensors"))
+    done = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "3",
+         "--log-dir", str(tmp_path / "logs"),
+         str(ROOT / "tests" / "core" / "ddp_eval_worker.py"), str(tmp_path / "w.safetensors"),
+         str(tmp_path / "out.json")], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr
+    shared = json.loads((tmp_path / "out.json").read_text())
+    batches = list(iterate_batches(data.val, 16, shuffle=False, seed=0))
+    alone = evaluate(model, iter(batches), torch.device("cpu"), False)
+    order = [i for b in batches for i in b.indices]
+    by_example = dict(zip(order, alone.predictions))
+    assert len(shared["predictions"]) == len(data.val.labels)  # every example once, no padding
+    assert shared["predictions"] == [by_example[i] for i in range(len(order))]
+    assert shared["labels"] == list(data.val.labels)
+    assert shared["accuracy"] == alone.accuracy
+    assert shared["loss"] == pytest.approx(alone.loss, rel=1e-6)
+
+
+@pytest.mark.parametrize("fault, said", [("raise", "failed: training failed unexpectedly: RuntimeError: injected "
+                                                   "failure"), ("kill", "was killed by SIGKILL")])
+def test_a_rank_that_fails_ends_the_job_with_one_line_naming_it(tmp_path, fault, said):
+    (tmp_path / "sitecustomize.py").write_text(FAULT)
+    env = {**ENV, "PYTHONPATH": f"{ROOT}{os.pathsep}{tmp_path}", "TWB_FAULT_RANK": "1", "TWB_FAULT": fault,
+           "TWB_FAULT_AT": str(tmp_path / "at")}
+    done = twb_train("--preset", "nano", "--nproc-per-node", "2", "--out", str(tmp_path / "run"),
+                     "--set", "train.epochs=50", "--set", "data.num_samples=400", env=env)
+    ended = time.time()
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("twb: error: rank 1 (pid ") and said in last, done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) <= 2
+    assert ended - float((tmp_path / "at").read_text()) < 30  # no hang (50 epochs would take minutes)
+
+
+def test_sigterm_stops_every_rank_and_rank_0_saves_the_interrupt_checkpoint(tmp_path):
+    out = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "core.cli", "train", "--preset", "nano", "--nproc-per-node", "2",
+                             "--out", str(out), "--set", "train.epochs=50", "--set", "data.num_samples=400"],
+                            cwd=ROOT, env=ENV,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in proc.stdout:
+            if line.lstrip().startswith("step "):  # training is under way on every rank
+                break
+        proc.send_signal(signal.SIGTERM)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 143, stderr
+    assert stderr.count("SIGTERM received") == 1  # rank 0 alone says so
+    assert "resume with: twb train --resume" in stdout
+    state = json.loads((out / "interrupt" / "state.json").read_text())
+    assert state["world_size"] == 2 and len(state["ranks"]) == 2
+
+
+def test_two_torchrun_invocations_as_two_nodes_match_one_node(two_process_run, tmp_path):
+    _, one_node = two_process_run
+    port = free_port()
+    nodes = [subprocess.Popen(
+        [sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "--nproc-per-node", "1",
+         "--rdzv-backend", "c10d", "--rdzv-endpoint", f"127.0.0.1:{port}", "--rdzv-id", "twb-two-nodes",
+         "--log-dir", str(tmp_path / f"logs-{node}"),
+         "-m", "core.cli", "train", "--quiet", "--preset", "nano", "--out", str(tmp_path / "run"),
+         "--set", "train.epochs=1"], cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for node in range(2)]
+    outputs = []
+    try:
+        for node in nodes:
+            outputs.append(node.communicate(timeout=240))
+    finally:
+        for node in nodes:
+            if node.poll() is None:
+                node.kill()
+    assert [node.returncode for node in nodes] == [0, 0], [err for _, err in outputs]
+    printed = [epochs(out) for out, _ in outputs]
+    assert sorted(map(len, printed)) == [0, 1]  # the node with rank 0 prints, the other is silent
+    assert max(printed, key=len)[1] == epochs(one_node.stdout)[1]
