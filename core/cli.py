@@ -1,4 +1,4 @@
-"""The headless command line: `twb train`, `twb export`, `twb pipeline`, `twb sessions`.
+"""The headless command line: `twb train`, `export`, `pipeline`, `sessions`, `compare`, `predict`, `eval`.
 
 Subcommands live in core/commands/, one module each. The `twb` entry point (tui/cli.py) adds
 the commands that open the terminal UI on top of this parser.
@@ -20,6 +20,8 @@ COMMAND_MODULES = [
     "core.commands.pipeline",
     "core.commands.export",
     "core.commands.compare",
+    "core.commands.predict",
+    "core.commands.evaluate",
 ]
 
 
