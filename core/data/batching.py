@@ -71,20 +71,48 @@ def batch_order(lengths: list[int], batch_size: int, shuffle: bool, seed: int, b
     return batches
 
 
-def collate(ids: list[list[int]], labels: list[int], indices: list[int] | None = None) -> Batch:
-    """One padded batch of the given token id lists."""
+def token_budget_batches(lengths: list[int], max_tokens: int, batch_size: int) -> list[list[int]]:
+    """Prediction's batches: indices shortest first, each batch's rows x longest length within
+    ``max_tokens`` and at most ``batch_size`` rows (a text longer than the budget goes alone).
+
+    Short texts then share a forward pass by the hundred while long ones come a few at a time,
+    so no batch pays for much padding and none grows past what the budget allows in memory."""
+    if max_tokens < 1 or batch_size < 1:
+        raise ValueError(f"max_tokens and batch_size must be at least 1, got {max_tokens} and {batch_size}")
+    order = sorted(range(len(lengths)), key=lengths.__getitem__)  # stable: equal lengths keep their order
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in order:
+        # Ascending order: the new row is the longest, so it sets the padded width.
+        if current and (len(current) >= batch_size or (len(current) + 1) * lengths[i] > max_tokens):
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
+
+
+def pad(ids: list[list[int]], pad_id: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Ids (B, T) padded with ``pad_id`` to the longest row, and the mask (B, T), True on real tokens."""
     lengths = np.fromiter((len(s) for s in ids), dtype=np.int64, count=len(ids))
     width = int(lengths.max()) if len(ids) else 0
     mask = np.arange(width)[None, :] < lengths[:, None]  # (B, T)
-    input_ids = np.zeros((len(ids), width), dtype=np.int64)  # (B, T)
+    input_ids = np.full((len(ids), width), pad_id, dtype=np.int64)  # (B, T)
     if len(ids):
         # Row-major boolean assignment fills each row's first len(s) slots in order.
         input_ids[mask] = np.fromiter((i for s in ids for i in s), dtype=np.int64, count=int(lengths.sum()))
+    return torch.from_numpy(input_ids), torch.from_numpy(mask)
+
+
+def collate(ids: list[list[int]], labels: list[int], indices: list[int] | None = None) -> Batch:
+    """One padded batch of the given token id lists."""
+    input_ids, mask = pad(ids)
     return Batch(
-        torch.from_numpy(input_ids),
-        torch.from_numpy(mask),
+        input_ids,
+        mask,
         torch.tensor(labels, dtype=torch.long),
-        int(lengths.sum()),
+        int(mask.sum()),
         list(indices) if indices is not None else [],
     )
 

@@ -12,6 +12,6 @@ classifier it can load; ``predict_proba`` matches ``transformers.pipeline("text-
 scores. It sits above ``core.hf`` and ``core.training`` in the layers (pyproject.toml).
 """
 from core.inference.loading import Classifier, load_model
-from core.inference.predictor import length_batches, predict_proba, top_labels
+from core.inference.predictor import predict_proba, top_labels
 
-__all__ = ["Classifier", "load_model", "length_batches", "predict_proba", "top_labels"]
+__all__ = ["Classifier", "load_model", "predict_proba", "top_labels"]

@@ -12,6 +12,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 import torch
 
+from core.data.batching import pad, token_budget_batches
 from core.inference.loading import Classifier
 
 # Tokens (rows x padded width) per forward pass: large enough that a CPU's matrix kernels run
@@ -20,36 +21,6 @@ DEFAULT_MAX_TOKENS = 8192
 DEFAULT_BATCH_SIZE = 256  # rows per forward pass at most, however short the texts
 
 Progress = Callable[[int, int], None]  # (rows done, rows in all)
-
-
-def length_batches(lengths: Sequence[int], max_tokens: int = DEFAULT_MAX_TOKENS,
-                   batch_size: int = DEFAULT_BATCH_SIZE) -> list[list[int]]:
-    """Indices of each batch, shortest texts first; a batch's rows x longest length stays within
-    ``max_tokens`` (a text longer than the budget gets a batch of its own)."""
-    if max_tokens < 1 or batch_size < 1:
-        raise ValueError(f"max_tokens and batch_size must be at least 1, got {max_tokens} and {batch_size}")
-    order = sorted(range(len(lengths)), key=lengths.__getitem__)  # stable: equal lengths keep input order
-    batches: list[list[int]] = []
-    current: list[int] = []
-    for i in order:
-        # Ascending order: the new row is the longest, so it sets the padded width.
-        if current and (len(current) >= batch_size or (len(current) + 1) * lengths[i] > max_tokens):
-            batches.append(current)
-            current = []
-        current.append(i)
-    if current:
-        batches.append(current)
-    return batches
-
-
-def _padded(rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Ids (B, T) padded with ``pad_id`` and the mask (B, T), True on real tokens."""
-    lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
-    width = int(lengths.max())
-    mask = np.arange(width)[None, :] < lengths[:, None]  # (B, T)
-    ids = np.full((len(rows), width), pad_id, dtype=np.int64)  # (B, T)
-    ids[mask] = np.fromiter((t for r in rows for t in r), dtype=np.int64, count=int(lengths.sum()))
-    return torch.from_numpy(ids), torch.from_numpy(mask)
 
 
 def _scores(logits: torch.Tensor, function: str) -> torch.Tensor:
@@ -71,8 +42,8 @@ def iter_batches(classifier: Classifier, texts: list[str], max_tokens: int = DEF
     device = classifier.device
     non_blocking = device.type == "cuda"
     with torch.inference_mode():
-        for batch in length_batches([len(r) for r in ids], max_tokens, batch_size):
-            input_ids, mask = _padded([ids[i] for i in batch], classifier.pad_id)
+        for batch in token_budget_batches([len(r) for r in ids], max_tokens, batch_size):
+            input_ids, mask = pad([ids[i] for i in batch], classifier.pad_id)
             logits = classifier.forward(input_ids.to(device, non_blocking=non_blocking),
                                         mask.to(device, non_blocking=non_blocking))
             yield batch, _scores(logits, classifier.score).cpu().numpy()

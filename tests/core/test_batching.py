@@ -102,3 +102,24 @@ def test_empty_split_gives_no_batches_and_bad_batch_size_is_refused():
     assert num_batches(empty, 8) == 0
     with pytest.raises(ValueError):
         batch_order([1, 2], 0, shuffle=False, seed=0)
+
+
+def test_token_budget_batches_keep_to_the_budget_and_cover_every_row_once():
+    from core.data.batching import token_budget_batches
+
+    lengths = [5, 1, 30, 2, 2, 9, 100, 3]
+    batches = token_budget_batches(lengths, max_tokens=12, batch_size=3)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    for batch in batches:
+        assert len(batch) <= 3
+        assert len(batch) == 1 or len(batch) * max(lengths[i] for i in batch) <= 12
+    assert batches[0] == [1, 3, 4]  # shortest first; equal lengths keep the input order
+    assert batches[-1] == [6]  # longer than the budget: alone
+
+
+def test_pad_uses_the_models_pad_id_and_masks_it():
+    from core.data.batching import pad
+
+    ids, mask = pad([[7, 8, 9], [5]], pad_id=3)
+    assert ids.tolist() == [[7, 8, 9], [5, 3, 3]]
+    assert mask.tolist() == [[True, True, True], [True, False, False]]

@@ -32,19 +32,6 @@ def pipeline_scores(folder, label_names, texts, batch_size=32):
     return np.array([[{r["label"]: r["score"] for r in row}[name] for name in label_names] for row in rows])
 
 
-def test_length_batches_keep_to_the_budget_and_cover_every_row_once():
-    from core.inference import length_batches
-
-    lengths = [5, 1, 30, 2, 2, 9, 100, 3]
-    batches = length_batches(lengths, max_tokens=12, batch_size=3)
-    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
-    for batch in batches:
-        assert len(batch) <= 3
-        assert len(batch) == 1 or len(batch) * max(lengths[i] for i in batch) <= 12
-    assert batches[0] == [1, 3, 4]  # shortest first; equal lengths keep the input order
-    assert batches[-1] == [6]  # longer than the budget: alone
-
-
 def test_hf_classifier_scores_are_the_pipelines(tmp_path):
     from core.inference import load_model, predict_proba, top_labels
     from hf_fixtures import build_bert_classifier
