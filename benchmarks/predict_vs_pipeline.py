@@ -34,7 +34,12 @@ def sst2_texts(data_dir: Path, rows: int) -> list[str]:
     from core.data.readers import read_table
 
     texts = read_table(data_dir / "dev.tsv").texts + read_table(data_dir / "train.tsv").texts
-    return texts[:rows] if rows else texts
+    if not rows or rows >= len(texts):
+        return texts
+    # Evenly spaced rows, not the first ones: dev's full sentences come first and train's short
+    # phrases after, and a quick run should see the whole set's mix of lengths.
+    step = len(texts) / rows
+    return [texts[int(i * step)] for i in range(rows)]
 
 
 def minilm_folder_with_head(out: Path) -> Path:
@@ -114,7 +119,7 @@ def compare(name: str, folder: Path, texts: list[str], batch_size: int, max_toke
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", choices=("both", "minilm", "twb"), default="both")
-    parser.add_argument("--rows", type=int, default=0, help="the first N texts only (default: all 68,221)")
+    parser.add_argument("--rows", type=int, default=0, help="N evenly spaced texts only (default: all 68,221)")
     parser.add_argument("--data-dir", default=str(DEFAULT_DATA))
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: the engine's choice)")
     parser.add_argument("--batch-size", type=int, default=32, help="the pipeline's batch size")

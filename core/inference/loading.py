@@ -61,7 +61,16 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "auto") -> 
 def _from_checkpoint(folder: Path, device: torch.device) -> Classifier:
     from core.training.checkpoint import load_classifier, resolve_checkpoint
 
-    loaded = load_classifier(resolve_checkpoint(folder), device=device)
+    try:
+        path = resolve_checkpoint(folder)
+    except UserError:
+        if not folder.is_dir():
+            raise
+        raise UserError(f"{str(folder)!r} is neither a twb checkpoint (no state.json) nor a Hugging Face model "
+                        "folder (no config.json)",
+                        "point at runs/<run>/best, a run folder, a `twb export` folder or a save_pretrained folder"
+                        ) from None
+    loaded = load_classifier(path, device=device)
     encoder, model, max_len = loaded.encoder, loaded.model, loaded.max_seq_len
     unk = [int(encoder.unk_id)]
 
@@ -78,15 +87,14 @@ def _from_checkpoint(folder: Path, device: torch.device) -> Classifier:
 
 def _from_hf_folder(folder: Path, device: torch.device) -> Classifier:
     from core.hf.export import EXPORT_MARKER
-    from core.hf.pipelines.loading import load_config, quiet_transformers, random_head_notice, \
-        require_tokenizer_files, translate_load_errors
+    from core.hf.pipelines.loading import load_config, random_head_notice, require_tokenizer_files, \
+        translate_load_errors
     from core.hf.pipelines.models import ModelRef
 
     ref = ModelRef(str(folder), os.path.abspath(folder), True)
-    config = load_config(ref, trust_remote_code=False)  # refuses models that ship code
+    config = load_config(ref, trust_remote_code=False)  # quiets transformers; refuses models that ship code
     _require_classifier(folder, config)
     require_tokenizer_files(ref)
-    quiet_transformers()
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     with translate_load_errors(ref, needs=_NEEDS, task="text classification"):

@@ -86,7 +86,7 @@ def test_folders_that_are_not_classifiers_are_one_line_errors(tmp_path):
 
     assert "not found" in error(tmp_path / "nothing")
     (tmp_path / "empty").mkdir()
-    assert "not a checkpoint" in error(tmp_path / "empty")
+    assert "neither a twb checkpoint" in error(tmp_path / "empty")
     assert "no classification head" in error(build_bert_mlm(tmp_path / "mlm"))
     bert = build_bert_classifier(tmp_path / "bert")
     no_weights = shutil.copytree(bert, tmp_path / "no-weights")
