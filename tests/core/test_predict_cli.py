@@ -172,3 +172,26 @@ def test_a_full_disk_while_writing_is_one_line_and_keeps_the_old_file(checkpoint
     assert main(["predict", str(checkpoint), "--data", str(data), "--out", str(out)]) == 2
     assert "No space left on device" in one_error_line(capsys)
     assert out.read_text() == "earlier\n"
+
+
+def test_progress_redraws_one_line_on_a_terminal_and_writes_plain_lines_elsewhere():
+    import io
+
+    from core.commands.inference_common import RowProgress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    screen = Terminal()
+    progress = RowProgress(screen, every_s=0)
+    for done in (100, 2000, 3000):
+        progress(done, 3000)
+    drawn = screen.getvalue()
+    assert drawn.count("\r") == 3 and drawn.endswith("\n") and drawn.count("\n") == 1
+    assert "3,000/3,000 rows" in drawn
+    log = io.StringIO()
+    progress = RowProgress(log, every_s=0)
+    progress(100, 3000)
+    progress(3000, 3000)
+    assert "\r" not in log.getvalue() and log.getvalue().splitlines()[0].startswith("  100/3,000 rows")
