@@ -71,23 +71,36 @@ def batch_order(lengths: list[int], batch_size: int, shuffle: bool, seed: int, b
     return batches
 
 
+# Prediction batches: once a batch holds this many (padded) tokens, it stops growing rather than
+# pad more than ``MAX_PADDING`` of its positions; below that, a forward pass is too small to waste.
+MIN_BATCH_TOKENS = 512
+MAX_PADDING = 0.1
+
+
 def token_budget_batches(lengths: list[int], max_tokens: int, batch_size: int) -> list[list[int]]:
     """Prediction's batches: indices shortest first, each batch's rows x longest length within
     ``max_tokens`` and at most ``batch_size`` rows (a text longer than the budget goes alone).
 
-    Short texts then share a forward pass by the hundred while long ones come a few at a time,
-    so no batch pays for much padding and none grows past what the budget allows in memory."""
+    Short texts then share a forward pass by the hundred while long ones come a few at a time.
+    A batch also closes when the next text would make padding more than ``MAX_PADDING`` of it
+    (once it holds ``MIN_BATCH_TOKENS``): in a few hundred texts of mixed lengths, a full-size
+    batch would otherwise span lengths from 3 to 30 and be mostly padding."""
     if max_tokens < 1 or batch_size < 1:
         raise ValueError(f"max_tokens and batch_size must be at least 1, got {max_tokens} and {batch_size}")
     order = sorted(range(len(lengths)), key=lengths.__getitem__)  # stable: equal lengths keep their order
     batches: list[list[int]] = []
     current: list[int] = []
+    real = 0  # tokens of the texts in ``current``
     for i in order:
         # Ascending order: the new row is the longest, so it sets the padded width.
-        if current and (len(current) >= batch_size or (len(current) + 1) * lengths[i] > max_tokens):
+        padded = (len(current) + 1) * lengths[i]
+        if current and (len(current) >= batch_size or padded > max_tokens or (
+                len(current) * lengths[current[-1]] >= MIN_BATCH_TOKENS
+                and padded - real - lengths[i] > MAX_PADDING * padded)):
             batches.append(current)
-            current = []
+            current, real = [], 0
         current.append(i)
+        real += lengths[i]
     if current:
         batches.append(current)
     return batches

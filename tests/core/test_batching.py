@@ -117,6 +117,18 @@ def test_token_budget_batches_keep_to_the_budget_and_cover_every_row_once():
     assert batches[-1] == [6]  # longer than the budget: alone
 
 
+def test_token_budget_batches_close_before_padding_dominates():
+    from core.data.batching import MAX_PADDING, token_budget_batches
+
+    rng = random.Random(0)
+    lengths = [rng.randint(3, 40) for _ in range(300)]
+    batches = token_budget_batches(lengths, max_tokens=8192, batch_size=256)
+    padded = sum(len(b) * max(lengths[i] for i in b) for b in batches)
+    assert padded <= sum(lengths) * (1 + 2 * MAX_PADDING)  # one 256-row batch would be ~2x
+    uniform = token_budget_batches([10] * 1000, max_tokens=8192, batch_size=256)
+    assert [len(b) for b in uniform] == [256, 256, 256, 232]  # equal lengths: full batches
+
+
 def test_pad_uses_the_models_pad_id_and_masks_it():
     from core.data.batching import pad
 
