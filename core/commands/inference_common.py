@@ -43,19 +43,18 @@ def load(args: argparse.Namespace, labels_optional: bool):
 
 
 def _device(name: str) -> str:
-    from core.errors import UserError
-
-    try:
-        from core.training.devices import resolve_device
-
-        device = resolve_device(name)
-    except (RuntimeError, ValueError) as exc:
-        raise UserError(f"unknown device {name!r}: {exc}", "use auto, cpu, cuda or cuda:N") from None
     import torch
 
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise UserError(f"device {name!r} asked for, but no CUDA GPU is visible", "use --device cpu")
-    return str(device)
+    from core.errors import UserError
+    from core.training.devices import resolve_device
+
+    name = (name or "auto").strip().lower()
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise UserError(f"device {name!r} asked for, but no CUDA GPU is visible", "use --device cpu (or auto)")
+    try:
+        return str(resolve_device(name))
+    except (RuntimeError, ValueError):
+        raise UserError(f"unknown device {name!r}", "use auto, cpu, cuda or cuda:N") from None
 
 
 class RowProgress:

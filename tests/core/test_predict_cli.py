@@ -80,6 +80,8 @@ def test_predict_refuses_bad_outputs_before_any_work_and_overwrites_nothing(chec
     assert ".csv, .jsonl or .tsv" in one_error_line(capsys)
     assert main(["predict", str(checkpoint), "--data", str(data), "--batch-size", "0"]) == 2
     assert "--batch-size" in one_error_line(capsys)
+    assert main(["predict", str(checkpoint), "--data", str(data), "--device", "gpu"]) == 2
+    assert "unknown device 'gpu'" in one_error_line(capsys)
     assert main(["predict", str(tmp_path / "nope"), "--data", str(data)]) == 2
     assert "not found" in one_error_line(capsys)
     (tmp_path / "empty.csv").write_text("")
