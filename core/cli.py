@@ -1,4 +1,4 @@
-"""The headless command line: `twb train`, `twb export`, `twb pipeline`, `twb sessions`, `twb attention`.
+"""The headless command line: `twb train`, `export`, `pipeline`, `sessions`, `compare`, `attention`, `predict`, `eval`.
 
 Subcommands live in core/commands/, one module each. The `twb` entry point (tui/cli.py) adds
 the commands that open the terminal UI on top of this parser.
@@ -21,6 +21,8 @@ COMMAND_MODULES = [
     "core.commands.export",
     "core.commands.compare",
     "core.commands.attention",
+    "core.commands.predict",
+    "core.commands.evaluate",
 ]
 
 

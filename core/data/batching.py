@@ -71,20 +71,61 @@ def batch_order(lengths: list[int], batch_size: int, shuffle: bool, seed: int, b
     return batches
 
 
-def collate(ids: list[list[int]], labels: list[int], indices: list[int] | None = None) -> Batch:
-    """One padded batch of the given token id lists."""
+# Prediction batches: once a batch holds this many (padded) tokens, it stops growing rather than
+# pad more than ``MAX_PADDING`` of its positions; below that, a forward pass is too small to waste.
+MIN_BATCH_TOKENS = 512
+MAX_PADDING = 0.1
+
+
+def token_budget_batches(lengths: list[int], max_tokens: int, batch_size: int) -> list[list[int]]:
+    """Prediction's batches: indices shortest first, each batch's rows x longest length within
+    ``max_tokens`` and at most ``batch_size`` rows (a text longer than the budget goes alone).
+
+    Short texts then share a forward pass by the hundred while long ones come a few at a time.
+    A batch also closes when the next text would make padding more than ``MAX_PADDING`` of it
+    (once it holds ``MIN_BATCH_TOKENS``): in a few hundred texts of mixed lengths, a full-size
+    batch would otherwise span lengths from 3 to 30 and be mostly padding."""
+    if max_tokens < 1 or batch_size < 1:
+        raise ValueError(f"max_tokens and batch_size must be at least 1, got {max_tokens} and {batch_size}")
+    order = sorted(range(len(lengths)), key=lengths.__getitem__)  # stable: equal lengths keep their order
+    batches: list[list[int]] = []
+    current: list[int] = []
+    real = 0  # tokens of the texts in ``current``
+    for i in order:
+        # Ascending order: the new row is the longest, so it sets the padded width.
+        padded = (len(current) + 1) * lengths[i]
+        if current and (len(current) >= batch_size or padded > max_tokens or (
+                len(current) * lengths[current[-1]] >= MIN_BATCH_TOKENS
+                and padded - real - lengths[i] > MAX_PADDING * padded)):
+            batches.append(current)
+            current, real = [], 0
+        current.append(i)
+        real += lengths[i]
+    if current:
+        batches.append(current)
+    return batches
+
+
+def pad(ids: list[list[int]], pad_id: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Ids (B, T) padded with ``pad_id`` to the longest row, and the mask (B, T), True on real tokens."""
     lengths = np.fromiter((len(s) for s in ids), dtype=np.int64, count=len(ids))
     width = int(lengths.max()) if len(ids) else 0
     mask = np.arange(width)[None, :] < lengths[:, None]  # (B, T)
-    input_ids = np.zeros((len(ids), width), dtype=np.int64)  # (B, T)
+    input_ids = np.full((len(ids), width), pad_id, dtype=np.int64)  # (B, T)
     if len(ids):
         # Row-major boolean assignment fills each row's first len(s) slots in order.
         input_ids[mask] = np.fromiter((i for s in ids for i in s), dtype=np.int64, count=int(lengths.sum()))
+    return torch.from_numpy(input_ids), torch.from_numpy(mask)
+
+
+def collate(ids: list[list[int]], labels: list[int], indices: list[int] | None = None) -> Batch:
+    """One padded batch of the given token id lists."""
+    input_ids, mask = pad(ids)
     return Batch(
-        torch.from_numpy(input_ids),
-        torch.from_numpy(mask),
+        input_ids,
+        mask,
         torch.tensor(labels, dtype=torch.long),
-        int(lengths.sum()),
+        int(mask.sum()),
         list(indices) if indices is not None else [],
     )
 

@@ -117,17 +117,27 @@ def detect_column(columns: list[str], wanted: str, known: tuple[str, ...], role:
     for name in known:
         if name in by_lower:
             return by_lower[name]
+    if not columns:
+        raise _fail(path, f"no recognisable {role} column (no columns found)", f"set {setting}")
+    example = f"{setting} {columns[0]!r}" if setting.startswith("--") else f"--set {setting}={columns[0]!r}"
     raise _fail(path, f"no recognisable {role} column (columns found: {', '.join(map(repr, columns))})",
-                f"set {setting} to the column that holds the {role}, e.g. --set {setting}={columns[0]!r}"
-                if columns else f"set {setting}")
+                f"set {setting} to the column that holds the {role}, e.g. {example}")
 
 
-def _columns(path: Path, columns: list[str], text_column: str, label_column: str) -> tuple[str, str]:
-    text = detect_column(columns, text_column, TEXT_COLUMNS, "text", path, "data.text_column")
-    label = detect_column(columns, label_column, LABEL_COLUMNS, "label", path, "data.label_column")
+# The settings that name the columns, as hints show them: config fields, or a command's options.
+SETTINGS = ("data.text_column", "data.label_column")
+
+
+def _columns(path: Path, columns: list[str], text_column: str, label_column: str,
+             labels_optional: bool = False, settings: tuple[str, str] = SETTINGS) -> tuple[str, str]:
+    """The text and label column names; the label is "" when optional and none is recognisable."""
+    text = detect_column(columns, text_column, TEXT_COLUMNS, "text", path, settings[0])
+    if labels_optional and not label_column and not any(c.strip().lower() in LABEL_COLUMNS for c in columns):
+        return text, ""
+    label = detect_column(columns, label_column, LABEL_COLUMNS, "label", path, settings[1])
     if text == label:
         raise _fail(path, f"the text and label columns are both {text!r}",
-                    "set data.text_column and data.label_column to different columns")
+                    f"set {settings[0]} and {settings[1]} to different columns")
     return text, label
 
 
@@ -186,12 +196,13 @@ def _headerless_columns(rows: list[tuple[int, list[str]]]) -> tuple[int, int] | 
     return text, label
 
 
-def _read_delimited(path: Path, text: str, delimiter: str, text_column: str, label_column: str) -> Table:
+def _read_delimited(path: Path, text: str, delimiter: str, text_column: str, label_column: str,
+                    labels_optional: bool, settings: tuple[str, str]) -> Table:
     rows = _delimited_rows(path, text, delimiter)
     columns = [c.strip() for c in rows[0][1]]
     try:
-        text_name, label_name = _columns(path, columns, text_column, label_column)
-        ti, li = columns.index(text_name), columns.index(label_name)
+        text_name, label_name = _columns(path, columns, text_column, label_column, labels_optional, settings)
+        ti, li = columns.index(text_name), (columns.index(label_name) if label_name else None)
         body = rows[1:]
     except UserError:
         found = None if (text_column or label_column) else _headerless_columns(rows)
@@ -201,7 +212,7 @@ def _read_delimited(path: Path, text: str, delimiter: str, text_column: str, lab
         columns = [f"column {j + 1}" for j in range(len(columns))]
         text_name, label_name, body = columns[ti], columns[li], rows
     texts = [row[ti] for _, row in body]
-    labels = [row[li].strip() for _, row in body]
+    labels = [row[li].strip() for _, row in body] if li is not None else []
     lines = [line for line, _ in body]
     return Table(str(path), columns, text_name, label_name, texts, labels, lines)
 
@@ -236,7 +247,8 @@ def _json_value_to_text(value: object, path: Path, line_word: str, number: int, 
     return text
 
 
-def _read_jsonl(path: Path, text: str, text_column: str, label_column: str) -> Table:
+def _read_jsonl(path: Path, text: str, text_column: str, label_column: str, labels_optional: bool,
+                settings: tuple[str, str]) -> Table:
     records: list[tuple[int, dict]] = []
     stripped = text.lstrip()
     if stripped.startswith("["):  # a .json file holding one array of objects
@@ -266,30 +278,38 @@ def _read_jsonl(path: Path, text: str, text_column: str, label_column: str) -> T
     if not records:
         raise _fail(path, "the file has no examples", "add one JSON object per line")
     columns = list(records[0][1].keys())
-    text_name, label_name = _columns(path, columns, text_column, label_column)
+    text_name, label_name = _columns(path, columns, text_column, label_column, labels_optional, settings)
     texts, labels, lines = [], [], []
     for number, obj in records:
-        missing = [c for c in (text_name, label_name) if c not in obj]
+        missing = [c for c in (text_name, label_name) if c and c not in obj]
         if missing:
             raise _fail(path, f"no {missing[0]!r} field (fields found: {', '.join(map(repr, obj))})",
                         "every example needs the same text and label fields", number)
         texts.append(_json_value_to_text(obj[text_name], path, line_word, number, text_name))
-        labels.append(_json_value_to_text(obj[label_name], path, line_word, number, label_name).strip())
+        if label_name:
+            labels.append(_json_value_to_text(obj[label_name], path, line_word, number, label_name).strip())
         lines.append(number)
     return Table(str(path), columns, text_name, label_name, texts, labels, lines)
 
 
-def read_table(path: str | Path, text_column: str = "", label_column: str = "") -> Table:
-    """The text and label columns of a CSV, TSV or JSONL file (chosen by its extension)."""
+def read_table(path: str | Path, text_column: str = "", label_column: str = "",
+               labels_optional: bool = False, settings: tuple[str, str] = SETTINGS) -> Table:
+    """The text and label columns of a CSV, TSV or JSONL file (chosen by its extension).
+
+    ``labels_optional`` (texts to predict): a file without a recognisable label column reads
+    with ``label_column == ""`` and no labels, and rows without a label are fine. ``settings`` name the column options in error hints."""
     path = Path(path).expanduser()
     fmt = _format(path)
     text = _read_text(path)
     if fmt == "jsonl":
-        table = _read_jsonl(path, text, text_column, label_column)
+        table = _read_jsonl(path, text, text_column, label_column, labels_optional, settings)
     else:
-        table = _read_delimited(path, text, "\t" if fmt == "tsv" else ",", text_column, label_column)
+        table = _read_delimited(path, text, "\t" if fmt == "tsv" else ",", text_column, label_column,
+                                labels_optional, settings)
     if not table.texts:
         raise _fail(path, "the file has a header but no examples", "add at least one example per class")
+    if labels_optional:
+        return table
     missing = [line for label, line in zip(table.labels, table.lines) if is_missing_label(label)]
     if missing:
         more = f" (and {len(missing) - 1} more rows without one)" if len(missing) > 1 else ""

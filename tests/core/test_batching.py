@@ -102,3 +102,36 @@ def test_empty_split_gives_no_batches_and_bad_batch_size_is_refused():
     assert num_batches(empty, 8) == 0
     with pytest.raises(ValueError):
         batch_order([1, 2], 0, shuffle=False, seed=0)
+
+
+def test_token_budget_batches_keep_to_the_budget_and_cover_every_row_once():
+    from core.data.batching import token_budget_batches
+
+    lengths = [5, 1, 30, 2, 2, 9, 100, 3]
+    batches = token_budget_batches(lengths, max_tokens=12, batch_size=3)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    for batch in batches:
+        assert len(batch) <= 3
+        assert len(batch) == 1 or len(batch) * max(lengths[i] for i in batch) <= 12
+    assert batches[0] == [1, 3, 4]  # shortest first; equal lengths keep the input order
+    assert batches[-1] == [6]  # longer than the budget: alone
+
+
+def test_token_budget_batches_close_before_padding_dominates():
+    from core.data.batching import MAX_PADDING, token_budget_batches
+
+    rng = random.Random(0)
+    lengths = [rng.randint(3, 40) for _ in range(300)]
+    batches = token_budget_batches(lengths, max_tokens=8192, batch_size=256)
+    padded = sum(len(b) * max(lengths[i] for i in b) for b in batches)
+    assert padded <= sum(lengths) * (1 + 2 * MAX_PADDING)  # one 256-row batch would be ~2x
+    uniform = token_budget_batches([10] * 1000, max_tokens=8192, batch_size=256)
+    assert [len(b) for b in uniform] == [256, 256, 256, 232]  # equal lengths: full batches
+
+
+def test_pad_uses_the_models_pad_id_and_masks_it():
+    from core.data.batching import pad
+
+    ids, mask = pad([[7, 8, 9], [5]], pad_id=3)
+    assert ids.tolist() == [[7, 8, 9], [5, 3, 3]]
+    assert mask.tolist() == [[True, True, True], [True, False, False]]
