@@ -31,6 +31,15 @@ class RunStarted:
     data_summary: dict[str, Any] = field(default_factory=dict)  # source, paths, columns, tokenizer, lengths
     fresh_optimizer: bool = False  # resumed without the checkpoint's optimizer state (--fresh-optimizer)
 
+    def notices(self) -> list[str]:
+        """What the user should know about settings the run adjusted (one line each)."""
+        summary = self.data_summary or {}
+        found = []
+        if summary.get("max_seq_len_capped_from"):
+            found.append(f"notice: model.max_seq_len {summary['max_seq_len_capped_from']} is above what the backbone "
+                         f"takes; texts are cut at {summary.get('max_seq_len')} tokens")
+        return found
+
 
 @dataclass(frozen=True)
 class StepLogged:
