@@ -27,12 +27,26 @@ class BackboneClassifier(nn.Module):
         self.hf = hf_model
         self.pad_swap = int(pad_swap)
 
+    def _tokenizer_ids(self, input_ids: torch.Tensor) -> torch.Tensor:
+        if not self.pad_swap:
+            return input_ids
+        swap = self.pad_swap
+        return torch.where(input_ids == 0, swap, torch.where(input_ids == swap, 0, input_ids))
+
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        ids = input_ids  # (B, T)
-        if self.pad_swap:
-            swap = self.pad_swap
-            ids = torch.where(ids == 0, swap, torch.where(ids == swap, 0, ids))
-        return self.hf(input_ids=ids, attention_mask=attention_mask.long()).logits  # (B, C)
+        return self.hf(input_ids=self._tokenizer_ids(input_ids), attention_mask=attention_mask.long()).logits  # (B, C)
+
+    def logits_and_attention(self, input_ids: torch.Tensor, attention_mask: torch.Tensor):
+        """Logits (B, C) and attention weights (B, L, H, T, T), for the attention viewer.
+
+        Switches this model to eager attention (SDPA returns no weights): call it on a snapshot
+        or a loaded checkpoint, never on the model being trained."""
+        model = self.plain_model()
+        if getattr(model.config, "_attn_implementation", None) != "eager":
+            model.set_attn_implementation("eager")
+        out = self.hf(input_ids=self._tokenizer_ids(input_ids), attention_mask=attention_mask.long(),
+                      output_attentions=True)
+        return out.logits, torch.stack(out.attentions, dim=1)
 
     @property
     def hf_config(self) -> Any:
