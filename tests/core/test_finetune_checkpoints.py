@@ -7,7 +7,6 @@ import sys
 import pytest
 import torch
 
-from backbone_fixtures import build_backbone
 from core.config import apply_overrides, preset
 from core.events import TrainingFailed, TrainingFinished
 from core.training.checkpoint import load_classifier, load_weights
@@ -15,11 +14,6 @@ from core.training.trainer import Trainer
 
 pytestmark = pytest.mark.usefixtures("one_thread", "private_data_dir")
 TEXTS = ["the acting was charming .", "the script is never clever and the hero felt so long .", "fresh !"]
-
-
-@pytest.fixture(scope="module")
-def backbone(tmp_path_factory):
-    return build_backbone(tmp_path_factory.mktemp("backbone") / "tiny-bert")
 
 
 def config_for(backbone, *overrides):

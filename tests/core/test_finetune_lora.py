@@ -4,7 +4,6 @@ import sys
 import pytest
 import torch
 
-from backbone_fixtures import build_backbone
 from core.config import apply_overrides, preset
 from core.errors import UserError
 from core.events import TrainingFailed, TrainingFinished
@@ -14,11 +13,6 @@ from core.training.trainer import Trainer
 pytest.importorskip("peft")
 pytestmark = pytest.mark.usefixtures("one_thread", "private_data_dir")
 TEXTS = ["the acting was charming .", "the script is never clever .", "fresh !"]
-
-
-@pytest.fixture(scope="module")
-def backbone(tmp_path_factory):
-    return build_backbone(tmp_path_factory.mktemp("backbone") / "tiny-bert")
 
 
 def lora_config(backbone, *overrides):
