@@ -78,3 +78,12 @@ def test_lora_targets_the_backbone_lacks_are_a_one_line_error(backbone):
     with pytest.raises(UserError) as err:
         add_lora(model, lora_config(backbone, "model.lora_targets=no_such_module").model)
     assert "model.lora_targets" in err.value.hint and "\n" not in str(err.value)
+
+
+def test_a_lora_run_resumes_from_its_checkpoint(backbone, tmp_path):
+    Trainer(lora_config(backbone), lambda e: None, out_dir=tmp_path).run()
+    events = []
+    Trainer(lora_config(backbone, "train.epochs=2"), events.append, out_dir=tmp_path,
+            resume_from=tmp_path / "last").run()
+    assert isinstance(events[-1], TrainingFinished), events[-1]
+    assert events[0].start_epoch == 1 and events[-1].epochs_completed == 2
