@@ -53,6 +53,19 @@ class ModelConfig:
         "Pooling: 'mean' averages the real tokens' vectors; 'cls' uses a prepended [CLS] token's vector.",
         ("mean", "cls"),
     )
+    # A pretrained encoder replaces everything above (its own sizes and tokenizer apply).
+    backbone: str = _f(
+        "scratch",
+        "Backbone: 'scratch' (the classifier above, trained from nothing) or a pretrained Hugging Face model "
+        "to fine-tune: a folder, a cached hub id, an export, or all-MiniLM-L6-v2.",
+    )
+    trust_remote_code: bool = _f(False, "Let a backbone run Python code shipped with it (only for authors you trust).")
+    # LoRA trains small low-rank updates of the backbone's matrices instead of the matrices.
+    lora_rank: int = _f(0, "LoRA rank: train rank-r adapters instead of the backbone's weights (0: full fine-tuning).")
+    lora_alpha: float = _f(16.0, "LoRA alpha: the adapters' output is scaled by alpha / rank.")
+    lora_dropout: float = _f(0.1, "LoRA dropout: dropout on the adapters' input while training.")
+    lora_targets: str = _f("", "LoRA target modules, comma-separated (e.g. query,value); empty: the backbone's "
+                               "attention projections.")
 
 
 @dataclass(frozen=True)
@@ -84,6 +97,7 @@ class TrainConfig:
     optimizer: str = _f("adam", "Optimizer: 'adam' (as in the tutorial) or 'adamw' (decoupled weight decay).", ("adam", "adamw"))
     weight_decay: float = _f(0.0, "Weight decay: pulls weights towards zero each step, a regulariser.")
     warmup_steps: int = _f(0, "Warm-up steps: the learning rate rises linearly from 0 over these first steps.")
+    warmup_ratio: float = _f(0.0, "Warm-up as a share of all steps (e.g. 0.06), used when warmup_steps is 0.")
     schedule: str = _f(
         "constant",
         "Learning-rate schedule after warm-up: 'constant', 'linear' decay to 0, or 'cosine' decay to 0.",
@@ -94,6 +108,18 @@ class TrainConfig:
     early_stopping_metric: str = _f(
         "val_loss", "Metric watched for early stopping and for the best checkpoint.", ("val_loss", "val_accuracy")
     )
+    grad_accum_steps: int = _f(
+        1, "Gradient accumulation: batches summed into one optimizer step (the loss of one batch this many times larger).")
+    class_weights: str = _f(
+        "none", "Class weights in the loss: 'none' or 'balanced' (rarer classes weigh more, from the training split).",
+        ("none", "balanced"))
+    label_smoothing: float = _f(0.0, "Label smoothing: share of each target spread over all classes (e.g. 0.1).")
+    # Fine-tuning a backbone: a fresh head learns faster than the pretrained body should move.
+    head_lr: float = _f(0.0, "Learning rate of the classification head (0: train.lr); backbones only.")
+    layer_lr_decay: float = _f(1.0, "Layer-wise decay: each layer below the top learns this many times slower "
+                                    "(1: no decay); backbones only.")
+    freeze_embeddings: bool = _f(False, "Keep the backbone's embeddings fixed; backbones only.")
+    freeze_layers: int = _f(0, "Keep the backbone's first N layers fixed; backbones only.")
     seed: int = _f(42, "Random seed: the same seed, config and data give the same run on the CPU.")
     device: str = _f("auto", "Device: 'auto' (CUDA when present, else CPU), 'cpu', 'cuda' or 'cuda:N'.")
     bf16: bool = _f(True, "bfloat16 autocast on CUDA: faster matrix maths at nearly the same accuracy (ignored on CPU).")
@@ -153,6 +179,16 @@ PRESETS: dict[str, RunConfig] = {
                         val_path="../shared/data/sst2/dev.tsv", tokenizer="word"),
         train=TrainConfig(epochs=4, batch_size=32, lr=2e-3, optimizer="adamw", weight_decay=0.1,
                           warmup_steps=300, schedule="cosine", grad_clip=1.0,
+                          early_stopping_metric="val_accuracy", eval_every_steps=250),
+    ),
+    # SST-2 by fine-tuning the packaged all-MiniLM-L6-v2 (published: 91.3% dev): one epoch at the
+    # usual BERT fine-tuning rate with linear decay after a 6% warm-up; its own tokenizer and sizes.
+    "sst2-minilm": RunConfig(
+        model=ModelConfig(backbone="all-MiniLM-L6-v2", max_seq_len=64),
+        data=DataConfig(source="file", train_path="../shared/data/sst2/train.tsv",
+                        val_path="../shared/data/sst2/dev.tsv"),
+        train=TrainConfig(epochs=1, batch_size=32, lr=1e-4, optimizer="adamw", weight_decay=0.01,
+                          warmup_ratio=0.06, schedule="linear", grad_clip=1.0,
                           early_stopping_metric="val_accuracy", eval_every_steps=250),
     ),
 }

@@ -275,10 +275,52 @@ def validate(config: RunConfig, train_size: int | None = None, check_device: boo
     else:
         err("train.device", f"unknown device {t.device!r}; use 'auto', 'cpu', 'cuda' or 'cuda:N'")
 
+    errors.extend(finetune_errors(config))
+
     if not errors:  # the estimate assumes every other setting is sane
         memory = _memory_error(config)
         if memory is not None:
             errors.append(memory)
+    return errors
+
+
+def finetune_errors(config: RunConfig) -> list[FieldError]:
+    """The bounds of the fine-tuning settings (backbone, LoRA, accumulation, loss, layer rates)."""
+    m, t = config.model, config.train
+    errors: list[FieldError] = []
+
+    def err(name: str, message: str) -> None:
+        errors.append(FieldError(name, message))
+
+    scratch = m.backbone.strip() == "scratch"
+    if not m.backbone.strip():
+        err("model.backbone", "must be 'scratch' or a Hugging Face model (folder, id, or all-MiniLM-L6-v2)")
+    if not _whole_in(m.lora_rank, 0, 1024):
+        err("model.lora_rank", "must be 0 (off) or a whole number up to 1024, e.g. 8")
+    elif m.lora_rank and scratch:
+        err("model.lora_rank", "LoRA adapts a pretrained backbone; set model.backbone, or set lora_rank to 0")
+    if not math.isfinite(m.lora_alpha) or m.lora_alpha <= 0:
+        err("model.lora_alpha", "must be a positive number, e.g. 16")
+    if not (0.0 <= m.lora_dropout < 1.0) or math.isnan(m.lora_dropout):
+        err("model.lora_dropout", "must be in [0, 1)")
+    if not _whole_in(t.grad_accum_steps, 1, 4096):
+        err("train.grad_accum_steps", "must be a whole number from 1 (no accumulation) to 4096")
+    if not (0.0 <= t.label_smoothing < 1.0) or math.isnan(t.label_smoothing):
+        err("train.label_smoothing", "must be in [0, 1), e.g. 0.1")
+    if not (0.0 <= t.warmup_ratio < 1.0) or math.isnan(t.warmup_ratio):
+        err("train.warmup_ratio", "must be in [0, 1), e.g. 0.06")
+    if not math.isfinite(t.head_lr) or t.head_lr < 0:
+        err("train.head_lr", "must be 0 (same as train.lr) or a positive number, e.g. 1e-3")
+    if not (0.0 < t.layer_lr_decay <= 1.0) or math.isnan(t.layer_lr_decay):
+        err("train.layer_lr_decay", "must be in (0, 1], e.g. 0.9 (1: every layer at train.lr)")
+    if not _whole_in(t.freeze_layers, 0, MAX_LAYERS):
+        err("train.freeze_layers", f"must be a whole number from 0 to {MAX_LAYERS}")
+    if scratch:
+        for name, off in (("head_lr", 0.0), ("layer_lr_decay", 1.0), ("freeze_embeddings", False),
+                          ("freeze_layers", 0)):
+            if getattr(t, name) != off and not any(e.field == f"train.{name}" for e in errors):
+                err(f"train.{name}", f"applies to a pretrained backbone only; set model.backbone, or set it back "
+                                     f"to {off}")
     return errors
 
 

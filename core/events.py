@@ -32,6 +32,16 @@ class RunStarted:
     fresh_optimizer: bool = False  # resumed without the checkpoint's optimizer state (--fresh-optimizer)
     world_size: int = 1  # processes of a torch.distributed job; effective batch = batch_size x world_size
 
+    def notices(self) -> list[str]:
+        """Lines the log shows under the header: where the data came from (the cache) and the
+        settings the run adjusted."""
+        summary = self.data_summary or {}
+        found = [f"data: {summary['cache']}"] if summary.get("cache") else []
+        if summary.get("max_seq_len_capped_from"):
+            found.append(f"notice: model.max_seq_len {summary['max_seq_len_capped_from']} is above what the backbone "
+                         f"takes; texts are cut at {summary.get('max_seq_len')} tokens")
+        return found
+
 
 @dataclass(frozen=True)
 class StepLogged:

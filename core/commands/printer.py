@@ -70,8 +70,8 @@ class HeadlessPrinter:
                 f"{len(event.label_names)} classes ({classes}), {event.num_parameters:,} parameters, "
                 f"{event.total_epochs} epochs x {event.steps_per_epoch} steps{resumed}"
             )
-            if event.data_summary.get("cache"):
-                self._print(f"data: {event.data_summary['cache']}")
+            for notice in event.notices():
+                self._print(notice)
         elif isinstance(event, ev.StepLogged):
             now = time.monotonic()
             if now - self._last_progress < self.progress_every_s:

@@ -283,7 +283,9 @@ def _summary(data_cfg: DataConfig, model_cfg: ModelConfig, raw: _Raw, encoder: T
         **({"tokenizer_path": encoder.meta.get("source", data_cfg.tokenizer)} if encoder.kind == "pretrained" else {}),
         "lowercase": encoder.meta.get("lowercase"),
         "vocab_size": encoder.vocab_size,
-        "max_seq_len": model_cfg.max_seq_len,
+        "max_seq_len": encoder.meta.get("max_length") or model_cfg.max_seq_len,
+        # model.max_seq_len above a backbone's position limit: cut to the limit (the printer says so).
+        **({"max_seq_len_capped_from": encoder.meta["capped_from"]} if encoder.meta.get("capped_from") else {}),
         "num_classes": len(names),
         "label_names": list(names),
         "train_examples": len(train),

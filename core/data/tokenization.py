@@ -39,6 +39,11 @@ class TextEncoder:
         self._tok.no_truncation()
         self.kind = kind
         self.meta = dict(meta or {})
+        # A backbone's tokenizer adds its special tokens ([CLS] ... [SEP]) as in pretraining,
+        # and truncates inside them, so a long text still ends with [SEP].
+        self._special = bool(self.meta.get("special_tokens", False))
+        if self._special and self.meta.get("max_length"):
+            self._tok.enable_truncation(int(self.meta["max_length"]))
         # id in the wrapped tokenizer <-> id the model sees; only pretrained ones can differ.
         self._swap: int = int(self.meta.get("pad_swap", 0))  # original id that now reads as 0
         vocab = tokenizer.get_vocab(with_added_tokens=True)
@@ -63,7 +68,7 @@ class TextEncoder:
         return self.encode_batch([text])[0]
 
     def encode_batch(self, texts: list[str]) -> list[list[int]]:
-        encodings = self._tok.encode_batch_fast(list(texts), add_special_tokens=False)
+        encodings = self._tok.encode_batch_fast(list(texts), add_special_tokens=self._special)
         if self._swap == 0:
             return [e.ids for e in encodings]
         swap = self._swap
@@ -113,6 +118,10 @@ def load_encoder(folder: str | Path) -> TextEncoder:
 
 def build_encoder(data_cfg: DataConfig, model_cfg: ModelConfig, train_texts: Iterable[str]) -> TextEncoder:
     """The encoder ``data_cfg.tokenizer`` names: trained on ``train_texts`` or loaded from a folder."""
+    from core.pretrained.locate import is_scratch
+
+    if not is_scratch(model_cfg.backbone):
+        return backbone_encoder(model_cfg)
     name = data_cfg.tokenizer.strip()
     if name == "wordpiece":
         return _train_wordpiece(list(train_texts), model_cfg.vocab_size, data_cfg.lowercase)
@@ -220,8 +229,23 @@ def _load_backend_tokenizer(folder: Path) -> Any:
     return backend
 
 
-def load_pretrained(path: str) -> TextEncoder:
-    """The tokenizer of a local Hugging Face model folder, pad remapped to id 0."""
+def backbone_encoder(model_cfg: ModelConfig) -> TextEncoder:
+    """The backbone's own tokenizer, with its special tokens, truncating at model.max_seq_len or
+    the backbone's position limit, whichever is lower (``meta["capped_from"]`` says when it cut)."""
+    from core.pretrained.locate import locate_backbone
+
+    source = locate_backbone(model_cfg.backbone, model_cfg.trust_remote_code)
+    length = min(model_cfg.max_seq_len, source.max_positions)
+    encoder = load_pretrained(str(source.folder), special_tokens=True, max_length=length)
+    encoder.meta["backbone"] = model_cfg.backbone
+    if length < model_cfg.max_seq_len:
+        encoder.meta["capped_from"] = model_cfg.max_seq_len
+    return encoder
+
+
+def load_pretrained(path: str, special_tokens: bool = False, max_length: int | None = None) -> TextEncoder:
+    """The tokenizer of a local Hugging Face model folder, pad remapped to id 0; with
+    ``special_tokens``, as the model was pretrained ([CLS] ... [SEP]), cut at ``max_length``."""
     folder = Path(path).expanduser()
     if not folder.is_dir():
         raise UserError(f"data.tokenizer {path!r} is neither 'wordpiece', 'word' nor a folder",
@@ -244,6 +268,8 @@ def load_pretrained(path: str) -> TextEncoder:
     unk = find(_UNK_CANDIDATES, declared.get("unk_token"))
     meta: dict[str, Any] = {"source": str(folder.resolve()), "pad_swap": pad, "vocab_size": size,
                             "lowercase": None}
+    if special_tokens:
+        meta.update(special_tokens=True, max_length=max_length)
     encoder = TextEncoder(tok, "pretrained", meta)
     # A tokenizer without an unknown token (byte-level BPE) still needs one id for empty texts.
     fallback = 1 if size > 1 else 0

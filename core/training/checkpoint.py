@@ -152,6 +152,8 @@ def save_checkpoint(
         if optimizer is not None:
             torch.save({"optimizer": optimizer.state_dict()}, tmp / OPTIMIZER_FILE)
         encoder.save(tmp)
+        if hasattr(model, "write_architecture"):  # a backbone's config, to rebuild it without its folder
+            model.write_architecture(tmp)
         save_toml(config, tmp / CONFIG_FILE)
         full_state = {
             "format": FORMAT_VERSION,
@@ -256,7 +258,7 @@ def check_weights(folder: str | os.PathLike) -> None:
     """Read only the weights file's header (it checks the file is whole) and compare its tensors'
     names and shapes with the model the checkpoint's config describes, built on the meta device
     (no memory, no random numbers drawn)."""
-    from core.model import TransformerClassifier
+    from core.training.model_factory import model_for_checkpoint
 
     path = resolve_checkpoint(folder)
     file = path / WEIGHTS_FILE
@@ -266,9 +268,7 @@ def check_weights(folder: str | os.PathLike) -> None:
     except Exception as exc:
         raise UserError(f"cannot read {file}: {_first_line(exc)}", _DAMAGED) from None
     state = read_state(path)
-    vocab_size = shapes["embedding.weight"][0] if len(shapes.get("embedding.weight", ())) == 2 else None
-    with torch.device("meta"):
-        model = TransformerClassifier(from_dict(state["config"]).model, len(state["label_names"]), vocab_size=vocab_size)
+    model = model_for_checkpoint(path, from_dict(state["config"]), list(state["label_names"]), shapes, device="meta")
     expected = {name: tuple(t.shape) for name, t in model.state_dict().items()}
     if shapes != expected:
         wrong = sorted(set(shapes) ^ set(expected)) or sorted(n for n in shapes if shapes[n] != expected[n])
@@ -378,8 +378,8 @@ class LoadedClassifier:
 
 def load_classifier(folder: str | os.PathLike, device: str | torch.device = "cpu") -> LoadedClassifier:
     """Model, encoder, label names and config of a checkpoint; UserError when it cannot be read."""
-    from core.model import TransformerClassifier
     from core.data.tokenization import load_encoder
+    from core.training.model_factory import model_for_checkpoint
 
     path = resolve_checkpoint(folder)
     state = read_state(path)
@@ -388,8 +388,7 @@ def load_classifier(folder: str | os.PathLike, device: str | torch.device = "cpu
     weights = load_weights(path)
     try:
         # The embedding table's rows: a pretrained tokenizer's vocabulary may exceed model.vocab_size.
-        vocab_size = int(weights["embedding.weight"].shape[0]) if "embedding.weight" in weights else None
-        model = TransformerClassifier(config.model, len(label_names), vocab_size=vocab_size)
+        model = model_for_checkpoint(path, config, label_names, {k: tuple(v.shape) for k, v in weights.items()})
         model.load_state_dict(weights)
     except Exception as exc:  # a missing tensor or a shape mismatch
         raise UserError(f"cannot load the weights in {path / WEIGHTS_FILE}: {_first_line(exc)}",

@@ -34,12 +34,15 @@ def build_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Opt
     Decaying LayerNorm gains and biases only hurts, so, as in nanoGPT, only matrices
     (dim >= 2: linear weights, embeddings) are decayed.
     """
-    decay = [p for p in model.parameters() if p.requires_grad and p.dim() >= 2]
-    no_decay = [p for p in model.parameters() if p.requires_grad and p.dim() < 2]
-    groups = [
-        {"params": decay, "weight_decay": cfg.weight_decay},
-        {"params": no_decay, "weight_decay": 0.0},
-    ]
+    # A model may ask for learning-rate scales per group (a backbone's head and layers).
+    scaled = model.parameter_groups(cfg) if hasattr(model, "parameter_groups") else [
+        {"params": [p for p in model.parameters() if p.requires_grad], "lr_scale": 1.0}]
+    groups = []
+    for group in scaled:
+        decay = [p for p in group["params"] if p.dim() >= 2]
+        no_decay = [p for p in group["params"] if p.dim() < 2]
+        groups += [{"params": decay, "weight_decay": cfg.weight_decay, "lr_scale": group["lr_scale"]},
+                   {"params": no_decay, "weight_decay": 0.0, "lr_scale": group["lr_scale"]}]
     cls = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
     try:
         # fused: one kernel for the whole update, about 3x faster than foreach on a CPU.
@@ -50,17 +53,29 @@ def build_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Opt
 
 def train_step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: Any, lr: float,
                cfg: TrainConfig, device: torch.device,
-               weights_lock: contextlib.AbstractContextManager | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """One optimizer step on one batch at learning rate ``lr``: the loss (0-d) and logits (B, C),
-    left on the device (reading them would synchronise). ``weights_lock`` is held only while
-    the weights change."""
+               weights_lock: contextlib.AbstractContextManager | None = None,
+               class_weight: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """One optimizer step on one batch (or the ``MicroBatches`` of an accumulated step) at
+    learning rate ``lr``: the loss (0-d) of the whole step and its logits (B, C), left on the
+    device (reading them would synchronise). ``weights_lock`` is held only while the weights
+    change."""
+    from core.training.finetune import step_normaliser, summed_loss
+
     for group in optimizer.param_groups:
-        group["lr"] = lr
-    with autocast_context(device, cfg.bf16):
-        logits = model(batch.input_ids, batch.attention_mask)  # (B, C)
-    loss = F.cross_entropy(logits.float(), batch.labels)
+        group["lr"] = lr * group.get("lr_scale", 1.0)
+    parts = getattr(batch, "parts", None) or [batch]
+    normaliser = step_normaliser(parts, class_weight)
     optimizer.zero_grad(set_to_none=True)
-    loss.backward()
+    losses, all_logits = [], []
+    for part in parts:
+        with autocast_context(device, cfg.bf16):
+            logits = model(part.input_ids, part.attention_mask)  # (B, C)
+        part_loss = summed_loss(logits, part.labels, cfg, class_weight) / normaliser
+        part_loss.backward()  # frees this micro-batch's activations before the next one
+        losses.append(part_loss.detach())
+        all_logits.append(logits.detach())
+    loss = losses[0] if len(losses) == 1 else torch.stack(losses).sum()
+    logits = all_logits[0] if len(all_logits) == 1 else torch.cat(all_logits)
     if cfg.grad_clip > 0:
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
     with weights_lock or contextlib.nullcontext():
@@ -261,6 +276,7 @@ class RunState:
     best: tuple[EvalResult, int] | None = None  # (evaluation, epoch) of this session's best
     last_emit: float = float("-inf")  # when the last StepLogged went out; the first always reports
     pending: PendingLog = field(default_factory=PendingLog)
+    class_weight: torch.Tensor | None = None  # train.class_weights, on the device
     step_model: torch.nn.Module | None = None  # what train steps call: DDP's wrapper of model, or model
 
     def __post_init__(self) -> None:

@@ -1,17 +1,15 @@
 """The trainer: runs a training run in the caller's thread and reports it through events.
 
-``Trainer.run()`` blocks; the TUI and the CLI call it in a worker thread. Everything that
-happens goes to the injected callback as a frozen event from ``core.events``; ``run`` never
-raises (a user error, NaN loss, CUDA running out of memory or a bug all end in
-``TrainingFailed``), so a worker thread never dies silently.
+``Trainer.run()`` blocks; the TUI and the CLI call it in a worker thread. Everything that happens goes
+to the injected callback as a frozen event from ``core.events``; ``run`` never raises (a user error, NaN
+loss, CUDA running out of memory or a bug all end in ``TrainingFailed``): a worker never dies silently.
 
-The Trainer holds the run's settings; what one run builds and changes (model, optimizer, data,
-progress, timing) is a ``RunState`` made in ``_run``. The step itself and the bookkeeping that
-knows nothing of threads or events are in ``core.training.loop``.
+The Trainer holds the run's settings and knows nothing of the model's insides: a factory
+(``core.training.model_factory``) builds it. What one run changes is a ``RunState``; the step
+and the bookkeeping that knows nothing of threads or events are in ``core.training.loop``.
 
-From other threads: ``cancel()`` (or ``interrupt()``, for SIGTERM, SIGHUP, Ctrl-C) stops within
-one step and saves a resumable interrupt checkpoint, and ``snapshot()`` hands the attention
-viewer a CPU copy of the current model.
+From other threads: ``cancel()`` (or ``interrupt()``, for SIGTERM, SIGHUP, Ctrl-C) stops within one step
+and saves a resumable interrupt checkpoint; ``snapshot()`` hands the viewer a CPU copy of the model.
 """
 from __future__ import annotations
 
@@ -37,6 +35,8 @@ from core.errors import UserError
 from core.training.metrics import classification_report
 from core.training.parallel import SingleProcess
 from core.training.resume import encode_with_checkpoint_encoder, read_resume_state, restore_optimizer, restore_weights
+from core.training.finetune import accumulate, class_weights, optimizer_steps
+from core.training.model_factory import ModelFactory, build_model
 from core.training.run_folder import check_run_folder
 from core.training.schedule import lr_at
 from core.training.loop import (
@@ -68,8 +68,9 @@ def _nonfinite_failure(what: str, value: float, step: int, epoch: int, cfg: RunC
 
 class Trainer:
     def __init__(self, config: RunConfig, on_event: ev.EventCallback, out_dir: str | Path | None = None,
-                 resume_from: str | Path | None = None, data: Any = None, fresh_optimizer: bool = False, parallel: Any = None):
-        self.config = config
+                 resume_from: str | Path | None = None, data: Any = None, fresh_optimizer: bool = False,
+                 parallel: Any = None, model_factory: ModelFactory = build_model):
+        self.config, self._model_factory = config, model_factory
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self.resume_from = Path(resume_from) if resume_from is not None else None
         # Resume a checkpoint that has no optimizer.pt with a new optimizer (refused otherwise).
@@ -191,18 +192,15 @@ class Trainer:
             data = encode_with_checkpoint_encoder(data, self.resume_from, cfg.model.max_seq_len)
         self._data = data
 
-        from core.model import TransformerClassifier
-
         device = self._par.setup_device(resolve_device(cfg.train.device))
         set_seed(cfg.train.seed)
-        # A pretrained tokenizer brings its own vocabulary, which may exceed model.vocab_size.
-        vocab_size = max(cfg.model.vocab_size, data.encoder.vocab_size)
-        model = TransformerClassifier(cfg.model, len(data.label_names), vocab_size=vocab_size).to(device)
+        model = self._model_factory(cfg, data).to(device)
         optimizer = build_optimizer(model, cfg.train)
         if self.out_dir is not None:
             check_run_folder(self.out_dir, needed_bytes=checkpoint_bytes(model))
 
-        steps_per_epoch = self._par.steps_per_epoch(data.train, cfg.train.batch_size)
+        steps_per_epoch = optimizer_steps(self._par.steps_per_epoch(data.train, cfg.train.batch_size),
+                                          cfg.train.grad_accum_steps)
         progress, fresh_optimizer = Progress(), False
         if resume_state is not None:
             restore_weights(model, self.resume_from, device)
@@ -213,7 +211,8 @@ class Trainer:
 
         run = RunState(model=model, optimizer=optimizer, data=data, device=device, progress=progress,
                        steps_per_epoch=steps_per_epoch, total_steps=steps_per_epoch * cfg.train.epochs,
-                       session_start_step=progress.step, step_model=self._par.wrap(model))
+                       session_start_step=progress.step, step_model=self._par.wrap(model),
+                       class_weight=class_weights(cfg.train, data.train.labels, len(data.label_names), device))
         self._state = run
         self._emit(ev.RunStarted(
             config=to_dict(cfg), device=describe_device(device), label_names=list(data.label_names),
@@ -236,7 +235,7 @@ class Trainer:
             run.epoch = progress.epoch + 1  # 1-based, as shown
             # Batches are shuffled by seed + epoch alone, so resuming at any epoch repeats them.
             batches = self._par.epoch_batches(run.data.train, tcfg.batch_size, seed=tcfg.seed + run.epoch)
-            if not self._train_epoch(run, batches):
+            if not self._train_epoch(run, accumulate(batches, tcfg.grad_accum_steps)):
                 return self._stopped(run)
             checked = self._validate(run)
             if checked is None:
@@ -333,7 +332,8 @@ class Trainer:
             if device.type != "cpu":
                 batch = batch.to(device)
             lr = lr_at(progress.step, tcfg, run.total_steps)
-            loss, logits = train_step(run.step_model, run.optimizer, batch, lr, tcfg, device, self._weights_lock)
+            loss, logits = train_step(run.step_model, run.optimizer, batch, lr, tcfg, device, self._weights_lock,
+                                      run.class_weight)
             progress.step += 1
             progress.batch_in_epoch = index + 1
             window.add(loss, (logits.argmax(dim=-1) == batch.labels).sum(), batch.labels.shape[0], batch.num_tokens)

@@ -48,7 +48,7 @@ def test_offline_hub_model_not_in_cache_is_one_line_naming_it(monkeypatch):
 
 
 def test_offline_default_model_is_named(monkeypatch):
-    from core.hf.pipelines import models
+    from core.pretrained import sources as models
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setattr(models, "is_cached", lambda repo_id: False)
@@ -175,7 +175,7 @@ def test_translation_pair_from_the_task_name_is_kept_when_fields_are_empty(tiny)
 
 
 def test_no_network_without_offline_mode_fails_fast_with_the_same_message(monkeypatch):
-    from core.hf.pipelines import models
+    from core.pretrained import sources as models
 
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)

@@ -120,8 +120,13 @@ class HyperparamsPane(Vertical):
         if spec.kind is bool:
             return Checkbox("on", value=bool(value), id=wid, classes="field-editor", compact=True)
         suggestions = SUGGESTIONS.get(spec.dotted)
+        suggester = SuggestFromList(suggestions, case_sensitive=False) if suggestions else None
+        if spec.dotted == "model.backbone":
+            from tui.backbone_suggester import BackboneSuggester
+
+            suggester = BackboneSuggester()
         return Input(as_text(value), id=wid, classes="field-editor", compact=True, select_on_focus=False,
-                     suggester=SuggestFromList(suggestions, case_sensitive=False) if suggestions else None)
+                     suggester=suggester)
 
     def _field_widgets(self) -> list[Widget]:
         widgets: list[Widget] = []

@@ -137,8 +137,8 @@ class TrainingLogPane(Vertical):
         source = e.data_summary.get("source", e.config.get("data", {}).get("source", "")) if e.data_summary else ""
         self.write(f"Training on {e.device}: {fmt.count(e.num_train)} train / {fmt.count(e.num_val)} val examples"
                    f"{' from ' + str(source) if source else ''}, classes {', '.join(e.label_names)}{resumed}")
-        if e.data_summary and e.data_summary.get("cache"):
-            self.write(f"data: {e.data_summary['cache']}")
+        for notice in e.notices():
+            self.write(notice)
         for line in epoch_table_header(e.total_epochs):
             self.write(line)
 
