@@ -208,3 +208,24 @@ async def test_in_the_workbench_ctrl_r_on_the_compare_screen_opens_no_second_pic
         await pilot.pause()
         assert isinstance(app.screen, CompareScreen)
         assert sum(isinstance(s, SessionPickerScreen) for s in app.screen_stack) == 1
+
+
+async def test_w_saves_the_compared_curves_as_an_svg_with_every_run(two_runs, tmp_path, monkeypatch):
+    import xml.etree.ElementTree as ET
+
+    root, _, _ = two_runs
+    app, launched = Host(), []
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_compare(app, pilot, root, ["space", "down", "space"], launched)
+        await pilot.press("w")
+        await pilot.pause()
+        app.screen.query_one("#prompt-input").value = str(tmp_path / "compare.svg")
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.images.last_error is None
+    texts = {"".join(t.itertext()) for t in
+             ET.parse(tmp_path / "compare.svg").getroot().iter("{http://www.w3.org/2000/svg}text")}
+    legend = {t for t in texts if t.startswith(("slow", "fast"))}
+    assert {"2 runs compared, smoothing 0.6 (debiased EMA)", "step"} <= texts
+    assert any("slow" in t for t in legend) and any("fast" in t for t in legend)

@@ -28,6 +28,7 @@ from core.errors import UserError
 from core.sessions import compare
 from core.sessions.compare_curves import METRICS, X_AXES, ChartRun, RunCurves, chart_runs
 from core.sessions.listing import SessionSummary
+from tui.image_saving import ImageSaver
 from tui.widgets.compare_chart import CompareChart
 from tui.widgets.runs_table import READING, RunsTable
 
@@ -57,6 +58,15 @@ class ChartsComputed(Message):
         self.key, self.runs = key, runs
 
 
+def image_runs(chart: list[tuple[int, ChartRun]]) -> list:
+    """The chart's runs as core.render curves: losses share one panel, accuracy has its own."""
+    from core.render import Run, Series
+
+    return [Run(run.name, [Series(METRICS[metric], points, "accuracy" if "accuracy" in metric else "loss")
+                           for metric, points in run.series.items() if points])
+            for _, run in chart]
+
+
 class CompareScreen(Screen[None]):
     CSS_PATH = "compare.tcss"
     BINDINGS = [
@@ -67,6 +77,7 @@ class CompareScreen(Screen[None]):
         Binding("s", "smoothing", "Smoothing"),
         Binding("o", "sort", "Sort"),
         Binding("slash", "filter", "Filter"),
+        Binding("w", "save_curves", "Save image"),
         Binding("escape", "back", "Back"),
     ]
 
@@ -74,6 +85,7 @@ class CompareScreen(Screen[None]):
         super().__init__()
         self.summaries = summaries
         self.launch = launch  # opens a session's replay (the picker's way: a `twb replay` process)
+        self.images = ImageSaver()
         self.rows = [compare.row_of_summary(s) for s in summaries]
         for row in self.rows:
             row.notes.append(READING)
@@ -299,6 +311,22 @@ class CompareScreen(Screen[None]):
     def _close_filter(self) -> None:
         self.query_one("#compare-filter", Input).remove_class("-open")
         self.query_one(RunsTable).focus()
+
+    def action_save_curves(self) -> None:
+        """The overlaid curves as they are shown (x axis, smoothing, filter) as an SVG or PNG."""
+        from functools import partial
+
+        from core.render import curves_figure
+
+        runs = image_runs(self.chart_data())
+        if not runs:
+            self.app.notify("No curves yet: wait for the runs to be read, or widen the filter.",
+                            title="Nothing to save", severity="warning")
+            return
+        smoothing = f", smoothing {self.smoothing:g} (debiased EMA)" if self.smoothing else ""
+        title = f"{len(runs)} runs compared{smoothing}"
+        self.images.ask_and_save(self.app, "the compared curves", "compare",
+                                 partial(curves_figure, runs, title, X_AXES[self.axis]))
 
     def action_back(self) -> None:
         if self.query_one("#compare-filter", Input).has_class("-open"):

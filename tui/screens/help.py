@@ -28,7 +28,8 @@ SESSIONS
  made between runs go into one 'workbench' session. ctrl+r lists them: Enter replays
  one, a attaches to one another process is still writing; space marks runs and c
  compares them (curves and a runs table; v view, x x-axis, l log-y, s smoothing,
- o sort, / filter, Enter replay, Escape back to the list with the marks kept).
+ o sort, / filter, w save the curves as SVG/PNG, Enter replay, Escape back to the list
+ with the marks kept).
 """
 
 WIDGET_KEYS = """\
