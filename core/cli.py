@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "core.commands.pipeline",
     "core.commands.export",
     "core.commands.compare",
+    "core.commands.errors",
 ]
 
 
