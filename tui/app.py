@@ -361,6 +361,11 @@ class WorkbenchApp(App):
     def action_sessions(self) -> None:
         self.recording.open_picker()
 
+    def action_explain(self) -> None:
+        if self.panes_ready.is_set():
+            self.action_show_pane("attention")
+            self.attention_pane.action_explain()
+
     def on_attention_pane_view_ready(self, message: Any) -> None:
         # Bubbled up from the pane after it showed the view, so it can say which layer and head.
         self.recording.attention_viewed(message.view, message.text, *self.attention_pane.layer_and_head())

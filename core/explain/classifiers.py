@@ -182,3 +182,20 @@ def _exported_workbench(loaded: Any, name: str) -> WorkbenchExplainable:
     labels = [str(id2label.get(i, i)) for i in range(cfg.num_labels)]
     # The wrapper truncates to max_seq_len too; the encoder is given the whole text to count the cut.
     return WorkbenchExplainable(wrapper.workbench, _Encoder(), labels, cfg.max_seq_len, name, token_of)
+
+
+def explainable_at(model_ref: str, cache: dict[str, Any] | None = None) -> WorkbenchExplainable | HFExplainable:
+    """A checkpoint (or run) folder or a Hugging Face classifier folder; checkpoints are kept in
+    ``cache`` by reference (Hugging Face models have their own cache)."""
+    from pathlib import Path
+
+    path = Path(model_ref).expanduser()
+    if (path / "config.json").is_file():
+        return hf_explainable(model_ref)
+    from core.training.checkpoint import load_classifier
+
+    cache = {} if cache is None else cache
+    loaded = cache.get(model_ref)
+    if loaded is None:
+        loaded = cache[model_ref] = load_classifier(path)
+    return workbench_explainable(loaded, source=model_ref)

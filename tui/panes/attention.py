@@ -73,7 +73,12 @@ def compute_view(text: str, model_ref: str, snapshot: SnapshotProvider, cache: d
 
 class AttentionPane(Vertical):
     # Tab from the sentence goes straight to the heatmap once there is one (past the model field).
-    BINDINGS = [Binding("tab", "into_heatmap", "Heatmap", show=False)]
+    BINDINGS = [
+        Binding("tab", "into_heatmap", "Heatmap", show=False),
+        # Letters reach the pane only from the heatmap: the text fields keep typed letters.
+        Binding("x", "explain", "Explain"),
+        Binding("v", "qkv", "Q/K/V"),
+    ]
 
     class ViewReady(Message):
         def __init__(self, view: Any, text: str) -> None:
@@ -205,7 +210,33 @@ class AttentionPane(Vertical):
             lines.append(f"{marker}{token_label(token)[:12]:>12} -> {top_text(view, heat.layer_index, heat.head_index, q)}")
         self.query_one("#attn-top", Static).update("\n".join(lines))
 
-    # --- events --------------------------------------------------------------------------
+    # --- explanations (tui/screens/explain.py, tui/screens/qkv.py) ------------------------------
+
+    def explainable(self) -> Any:
+        """The classifier on show, for the explanation screens' workers."""
+        from tui.screens.explain import explainable_for
+
+        return explainable_for(self.model_ref, self.snapshot, self._cache)
+
+    def action_explain(self) -> None:
+        from tui.screens.explain import ExplainScreen
+
+        if not self.text:
+            self._show_error("type a sentence and press Enter first; then x explains the prediction")
+            return
+        self.app.push_screen(ExplainScreen(self.text, self.explainable))
+
+    def action_qkv(self) -> None:
+        from tui.screens.qkv import QKVScreen
+
+        heat = self.query_one(AttentionHeatmap)
+        if self.view is None or not self.text:
+            self._show_error("type a sentence and press Enter first; then v shows the cursor cell's Q/K/V")
+        elif heat.head_index is None:
+            self._show_error("the mean of heads has no single Q/K/V: press m for one head, then v")
+        else:
+            self.app.push_screen(QKVScreen(self.text, self.explainable, heat.layer_index, heat.head_index,
+                                           heat.row, heat.col, heat.value_at_cursor()))
 
     # --- the pane contract (tui.pane) ------------------------------------------------------------
 

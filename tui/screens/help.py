@@ -20,6 +20,10 @@ PANES
                        report and confusion matrix; device and memory in the status line.
  Attention (F4)        Type a sentence, Enter: the model's attention as a heatmap (queries
                        are rows, keys columns). Works on a snapshot while training.
+                       Raw attention is not an explanation: x (or ctrl+t) shows which tokens
+                       drove the prediction (Integrated Gradients, gradient x input,
+                       attention rollout) and how faithful each is; v shows the cursor
+                       cell's query, key and value arithmetic with the head's numbers.
  Pipelines (F5)        Pick a task and model, fill its inputs, type a prompt, Enter.
 
 SESSIONS
@@ -37,6 +41,8 @@ INSIDE A PANE
  Heatmap: l / L        next / previous layer
  Heatmap: h / H        next / previous head
  Heatmap: m            mean over heads (press again for single heads)
+ Heatmap: x / v        explain the prediction / the cursor cell's Q/K/V
+ Explanation: m / c    next method / explain the next class; +/- IG steps; arrows a token
  Dialogs: y / n        answer a question; Escape cancels
 """
 
