@@ -366,6 +366,11 @@ class WorkbenchApp(App):
             self.action_show_pane("attention")
             self.attention_pane.action_explain()
 
+    def action_errors(self) -> None:
+        from tui.screens.errors import errors_screen_for
+
+        self.push_screen(errors_screen_for(self))
+
     def on_attention_pane_view_ready(self, message: Any) -> None:
         # Bubbled up from the pane after it showed the view, so it can say which layer and head.
         self.recording.attention_viewed(message.view, message.text, *self.attention_pane.layer_and_head())

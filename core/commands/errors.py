@@ -38,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def errors_command(args: argparse.Namespace) -> int:
     from core.errors import UserError
-    from core.explain.errors import misclassified, read_labelled
+    from core.explain.errors import error_report, read_labelled
     from core.training.checkpoint import load_classifier
 
     loaded = load_classifier(args.checkpoint)
@@ -47,17 +47,15 @@ def errors_command(args: argparse.Namespace) -> int:
             raise UserError(f"{option} {label!r} is not one of the model's classes",
                             f"choose one of: {', '.join(loaded.label_names)}")
     texts, labels, lines = read_labelled(args.data, loaded.label_names)
-    rows = misclassified(loaded.predict, texts, labels, lines)
-    total_wrong = len(rows)
-    rows = [r for r in rows if (args.true is None or r.true == args.true)
+    report = error_report(loaded.predict, texts, labels, lines)
+    rows = [r for r in report.rows if (args.true is None or r.true == args.true)
             and (args.predicted is None or r.predicted == args.predicted)]
     shown = rows if not args.top else rows[: args.top]
     if args.json:
         for row in shown:
             print(json.dumps(row.to_record(), ensure_ascii=False))
         return 0
-    accuracy = 1 - total_wrong / len(texts)
-    print(f"{total_wrong} of {len(texts)} rows misclassified (accuracy {accuracy:.3f}); "
+    print(f"{len(report.rows)} of {report.total} rows misclassified (accuracy {report.accuracy:.3f}); "
           f"showing {len(shown)} of {len(rows)}{_filter_text(args)}, worst first")
     if shown:
         width = max(len("true"), *(len(r.true) for r in shown))

@@ -30,6 +30,48 @@ class Misclassified:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class ErrorReport:
+    """Every misclassified row by loss, and the confusion matrix of all rows."""
+
+    label_names: list[str]
+    total: int  # rows predicted
+    confusion: list[list[int]]  # confusion[true][predicted], in label_names order
+    rows: list[Misclassified]  # highest loss first; ties in row order
+
+    def in_cell(self, true: str, predicted: str) -> list[Misclassified]:
+        return [r for r in self.rows if r.true == true and r.predicted == predicted]
+
+    @property
+    def accuracy(self) -> float:
+        return 1 - len(self.rows) / self.total if self.total else 0.0
+
+
+def error_report(predict: Predictor, texts: Sequence[str], labels: Sequence[str],
+                 lines: Sequence[int] | None = None) -> ErrorReport:
+    """Predict every text once; ``labels`` are class names."""
+    from core.training.metrics import confusion_matrix
+
+    if len(texts) != len(labels):
+        raise ValueError(f"{len(texts)} texts but {len(labels)} labels")
+    if not texts:
+        raise UserError("there are no examples to check", "give a file with labelled rows")
+    results = predict(list(texts))
+    names = list(results[0]["scores"])
+    index = {name: i for i, name in enumerate(names)}
+    wrong: list[Misclassified] = []
+    for row, (text, label, result) in enumerate(zip(texts, labels, results)):
+        if result["label"] == label:
+            continue
+        p_true = float(result["scores"].get(label, 0.0))
+        wrong.append(Misclassified(row=row, line=None if lines is None else lines[row], text=text, true=label,
+                                   predicted=result["label"], confidence=float(result["score"]),
+                                   loss=-math.log(max(p_true, _FLOOR))))
+    wrong.sort(key=lambda m: (-m.loss, m.row))
+    matrix = confusion_matrix([index[y] for y in labels], [index[r["label"]] for r in results], len(names))
+    return ErrorReport(names, len(texts), matrix.tolist(), wrong)
+
+
 def misclassified(predict: Predictor, texts: Sequence[str], labels: Sequence[str],
                   lines: Sequence[int] | None = None, cell: tuple[str, str] | None = None,
                   top: int | None = None) -> list[Misclassified]:
@@ -37,20 +79,9 @@ def misclassified(predict: Predictor, texts: Sequence[str], labels: Sequence[str
 
     ``cell`` = (true, predicted) keeps one cell of the confusion matrix; ``top`` the first n.
     """
-    if len(texts) != len(labels):
-        raise ValueError(f"{len(texts)} texts but {len(labels)} labels")
-    wrong: list[Misclassified] = []
-    for row, (text, label, result) in enumerate(zip(texts, labels, predict(list(texts)) if texts else [])):
-        if result["label"] == label:
-            continue
-        if cell is not None and (label, result["label"]) != tuple(cell):
-            continue
-        p_true = float(result["scores"].get(label, 0.0))
-        wrong.append(Misclassified(row=row, line=None if lines is None else lines[row], text=text, true=label,
-                                   predicted=result["label"], confidence=float(result["score"]),
-                                   loss=-math.log(max(p_true, _FLOOR))))
-    wrong.sort(key=lambda m: (-m.loss, m.row))
-    return wrong if top is None else wrong[:top]
+    report = error_report(predict, texts, labels, lines)
+    rows = report.rows if cell is None else report.in_cell(*cell)
+    return rows if top is None else rows[:top]
 
 
 def read_labelled(path: str, label_names: Sequence[str]) -> tuple[list[str], list[str], list[int]]:

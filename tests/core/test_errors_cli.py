@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from core import cli as core_cli
-from core.explain.errors import misclassified
+from core.explain.errors import error_report, misclassified
 from core.training.checkpoint import load_classifier
 from explain_fixtures import not_texts, train_not_model, write_tsv
 
@@ -45,6 +45,12 @@ def test_the_list_is_exactly_the_misclassified_rows_by_loss(run):
     cell = misclassified(loaded.predict, texts, labels, cell=("positive", "negative"))
     assert {w.row for w in cell} == {i for i in FLIPPED if labels[i] == "positive"}
     assert misclassified(loaded.predict, texts, labels, top=2) == wrong[:2]
+    report = error_report(loaded.predict, texts, labels)
+    names = report.label_names
+    for t, true in enumerate(names):
+        for p, pred in enumerate(names):
+            n = sum(1 for y, r in zip(labels, predicted) if (y, r["label"]) == (true, pred))
+            assert report.confusion[t][p] == n
 
 
 def test_cli_json_and_table(run, capsys):

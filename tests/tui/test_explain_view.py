@@ -15,14 +15,7 @@ from tui.widgets.heatmap import AttentionHeatmap
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
 from explain_fixtures import train_not_model  # noqa: E402
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    # The explanations run on the test machine's shared cores: one thread each is faster there.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 class Snapshotting:
