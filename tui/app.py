@@ -375,6 +375,9 @@ class WorkbenchApp(App):
         # Bubbled up from the pane after it showed the view, so it can say which layer and head.
         self.recording.attention_viewed(message.view, message.text, *self.attention_pane.layer_and_head())
 
+    def on_explain_screen_explained(self, message: Any) -> None:
+        self.recording.explanation_viewed(message.explanation)
+
     def on_console_pane_result_ready(self, message: Any) -> None:
         self.recording.console_answered(message.record)
 

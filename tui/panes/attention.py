@@ -22,6 +22,7 @@ from textual.widgets import Input, Static
 
 from core.errors import UserError
 from core.events import EpochCompleted, Event, TrainingFinished
+from core.explanation import Explanation
 from tui.pane import RecordError
 from tui.widgets.heatmap import AttentionHeatmap, matrix_for, token_label
 from tui.widgets.history_input import HistoryInput
@@ -101,6 +102,7 @@ class AttentionPane(Vertical):
         self.view: Any = None
         self.error = ""
         self._cache: dict[str, Any] = {}
+        self.recorded_explanation: Any = None  # replay: the explanation last looked at (x shows it)
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="input-row"):
@@ -221,10 +223,12 @@ class AttentionPane(Vertical):
     def action_explain(self) -> None:
         from tui.screens.explain import ExplainScreen
 
-        if not self.text:
+        if self.recorded_explanation is not None:  # replay: as it was, no model needed
+            self.app.push_screen(ExplainScreen(explanation=self.recorded_explanation))
+        elif not self.text:
             self._show_error("type a sentence and press Enter first; then x explains the prediction")
-            return
-        self.app.push_screen(ExplainScreen(self.text, self.explainable))
+        else:
+            self.app.push_screen(ExplainScreen(self.text, self.explainable))
 
     def action_qkv(self) -> None:
         from tui.screens.qkv import QKVScreen
@@ -252,10 +256,17 @@ class AttentionPane(Vertical):
 
     def reset(self) -> None:
         self.view, self.text, self.error = None, "", ""
+        self.recorded_explanation = None
         self.query_one("#attn-readout", Static).update("no attention view had been looked at yet")
 
-    def show_recorded(self, item: RecordedAttention | RecordError) -> None:
-        """A view the user looked at in a recorded session (or why it cannot be shown)."""
+    def show_recorded(self, item: RecordedAttention | Explanation | RecordError) -> None:
+        """A view or explanation the user looked at in a recorded session (or why it cannot be shown)."""
+        if isinstance(item, Explanation):
+            self.recorded_explanation = item
+            self.query_one("#attn-readout", Static).update(
+                f"explanation recorded for {item.text!r} ({item.source} predicts {item.predicted}): "
+                "x shows it (ctrl+t when the heatmap is not focused)")
+            return
         if isinstance(item, RecordError):
             self._show_error(item.message)
             return
