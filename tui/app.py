@@ -361,22 +361,13 @@ class WorkbenchApp(App):
     def action_sessions(self) -> None:
         self.recording.open_picker()
 
-    def action_explain(self) -> None:
-        if self.panes_ready.is_set():
-            self.action_show_pane("attention")
-            self.attention_pane.action_explain()
-
-    def action_errors(self) -> None:
-        from tui.screens.errors import errors_screen_for
-
-        self.push_screen(errors_screen_for(self))
+    def action_explain_view(self, what: str) -> None:
+        from tui.explaining import open_view
+        open_view(self, what)  # explain, qkv or errors
 
     def on_attention_pane_view_ready(self, message: Any) -> None:
         # Bubbled up from the pane after it showed the view, so it can say which layer and head.
         self.recording.attention_viewed(message.view, message.text, *self.attention_pane.layer_and_head())
-
-    def on_explain_screen_explained(self, message: Any) -> None:
-        self.recording.explanation_viewed(message.explanation)
 
     def on_console_pane_result_ready(self, message: Any) -> None:
         self.recording.console_answered(message.record)

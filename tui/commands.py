@@ -24,8 +24,8 @@ COMMAND_HELP = {
     "load_config": "Fill the form from a TOML file",
     "sessions": "Replay a recorded session, or attach to one another process is writing",
     "export_model": "Write the run's best checkpoint as a Hugging Face model folder",
-    "explain": "Which tokens drove the prediction for the attention pane's sentence",
-    "errors": "The validation examples the model gets wrong, worst first",
+    "explain_view('explain')": "Which tokens drove the prediction for the attention pane's sentence",
+    "explain_view('errors')": "The validation examples the model gets wrong, worst first",
 }
 
 
@@ -45,8 +45,8 @@ WORKBENCH_BINDINGS = [
     # In the help and the palette; the footer has no room left for it at 80 columns.
     Binding("ctrl+r", "sessions", "Sessions", show=False, id="sessions"),
     # ctrl+e and ctrl+w edit text in the fields, ctrl+b is tmux's prefix: hence t and g.
-    Binding("ctrl+t", "explain", "Explain", show=False, id="explain"),
-    Binding("ctrl+g", "errors", "Errors", show=False, id="errors"),
+    Binding("ctrl+t", "explain_view('explain')", "Explain", show=False, id="explain"),
+    Binding("ctrl+g", "explain_view('errors')", "Errors", show=False, id="errors"),
     Binding("ctrl+s", "save_config", "Save", id="save"),
     Binding("ctrl+o", "load_config", "Load", id="load"),
     Binding("ctrl+q", "quit", "Quit", priority=True, id="quit"),

@@ -22,15 +22,21 @@ def readout(app) -> str:
     return str(app.query_one("#attn-readout").render())
 
 
-async def test_an_explanation_on_show_is_recorded(sessions_dir):
+async def test_an_explanation_on_show_is_recorded(sessions_dir, monkeypatch):
+    import core.explain.text
+
+    monkeypatch.setattr(core.explain.text, "explain_text", lambda clf, text, **options: EXPLANATION)
     app = create_app(PRESETS["nano"], install_signal_handlers=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await app.panes_ready.wait()
-        screen = ExplainScreen(explanation=EXPLANATION)
-        await app.push_screen(screen)
-        screen.post_message(screen.Explained(EXPLANATION))  # what the worker posts when it is done
+        pane = app.attention_pane
+        pane.text, pane.explainable = EXPLANATION.text, lambda: object()  # the sentence on show, its model
+        await pilot.press("ctrl+t")
         await pilot.pause()
         await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen.explanation == EXPLANATION
+        await app.workers.wait_for_complete()  # the recording worker
     [explore] = list_sessions(sessions_dir)
     [(_, record)] = SessionLog.open(explore.folder).records(only={"explanation"})
     assert Explanation.from_record(record) == EXPLANATION

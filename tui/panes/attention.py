@@ -77,8 +77,8 @@ class AttentionPane(Vertical):
     BINDINGS = [
         Binding("tab", "into_heatmap", "Heatmap", show=False),
         # Letters reach the pane only from the heatmap: the text fields keep typed letters.
-        Binding("x", "explain", "Explain"),
-        Binding("v", "qkv", "Q/K/V"),
+        Binding("x", "app.explain_view('explain')", "Explain"),
+        Binding("v", "app.explain_view('qkv')", "Q/K/V"),
     ]
 
     class ViewReady(Message):
@@ -220,27 +220,17 @@ class AttentionPane(Vertical):
 
         return explainable_for(self.model_ref, self.snapshot, self._cache)
 
-    def action_explain(self) -> None:
-        from tui.screens.explain import ExplainScreen
-
-        if self.recorded_explanation is not None:  # replay: as it was, no model needed
-            self.app.push_screen(ExplainScreen(explanation=self.recorded_explanation))
-        elif not self.text:
-            self._show_error("type a sentence and press Enter first; then x explains the prediction")
-        else:
-            self.app.push_screen(ExplainScreen(self.text, self.explainable))
-
-    def action_qkv(self) -> None:
-        from tui.screens.qkv import QKVScreen
-
+    def cursor_cell(self) -> tuple[int, int, int, int, float] | str:
+        """(layer, head, query, key, weight) of the heatmap's cursor, or why there is none."""
         heat = self.query_one(AttentionHeatmap)
         if self.view is None or not self.text:
-            self._show_error("type a sentence and press Enter first; then v shows the cursor cell's Q/K/V")
-        elif heat.head_index is None:
-            self._show_error("the mean of heads has no single Q/K/V: press m for one head, then v")
-        else:
-            self.app.push_screen(QKVScreen(self.text, self.explainable, heat.layer_index, heat.head_index,
-                                           heat.row, heat.col, heat.value_at_cursor()))
+            return "type a sentence and press Enter first; then v shows the cursor cell's Q/K/V"
+        if heat.head_index is None:
+            return "the mean of heads has no single Q/K/V: press m for one head, then v"
+        return heat.layer_index, heat.head_index, heat.row, heat.col, heat.value_at_cursor()
+
+    def note(self, message: str) -> None:
+        self._show_error(message)
 
     # --- the pane contract (tui.pane) ------------------------------------------------------------
 

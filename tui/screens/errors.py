@@ -134,11 +134,11 @@ class ErrorsScreen(Screen[None]):
         self.dismiss(None)
 
 
-def errors_screen_for(app: Any) -> ErrorsScreen:
+def errors_screen_for(app: Any, on_explained: Callable[[Any], Any] | None = None) -> ErrorsScreen:
     """The browser over the app's run; an example opens in the explanation view of the same model."""
     from tui.screens.explain import ExplainScreen, explainable_for
 
     def open_example(text: str) -> ExplainScreen:
-        return ExplainScreen(text, lambda: explainable_for("", app.snapshot, {}))
+        return ExplainScreen(text, lambda: explainable_for("", app.snapshot, {}), on_explained=on_explained)
 
     return ErrorsScreen(run_validation_source(app), open_example)

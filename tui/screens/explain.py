@@ -102,8 +102,10 @@ class ExplainScreen(Screen[None]):
             self.message = message
 
     def __init__(self, text: str = "", provider: ExplainableProvider | None = None,
-                 explanation: Explanation | None = None) -> None:
+                 explanation: Explanation | None = None,
+                 on_explained: Callable[[Explanation], Any] | None = None) -> None:
         super().__init__()
+        self.on_explained = on_explained  # e.g. the session recorder's; called on the UI thread
         self.text = text or (explanation.text if explanation else "")
         self.provider = provider  # None: a recorded explanation, nothing to recompute
         self.explanation = explanation
@@ -155,7 +157,10 @@ class ExplainScreen(Screen[None]):
         self.post_message(self.Explained(explanation))
 
     def on_explain_screen_explained(self, message: Explained) -> None:
-        self.show(message.explanation)  # the message goes on up to the app, which records it
+        message.stop()
+        self.show(message.explanation)
+        if self.on_explained is not None:
+            self.on_explained(message.explanation)
 
     def on_explain_screen_failed(self, message: Failed) -> None:
         message.stop()
