@@ -37,13 +37,3 @@ def nano():
     return PRESETS["nano"]
 
 
-
-@pytest.fixture
-def one_thread():
-    # Explanations and predictions run torch on the test machine's shared cores: one thread is faster there.
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
