@@ -7,7 +7,7 @@ Goals (this CPU): IG 50 steps <= 1 s (sst2) and <= 5 s (MiniLM); gradient x inpu
 <= 0.1 s; training throughput with explanations running >= 0.9x of training alone (same run,
 same threads, measured one after the other in this invocation).
 
-usage: python benchmarks/explain_speed.py [--steps 50] [--repeat 3] [--train-steps 60] [--no-train]
+usage: python benchmarks/explain_speed.py [--steps 50] [--repeat 3] [--threads N] [--train-steps 60] [--no-train]
 """
 from __future__ import annotations
 
@@ -137,8 +137,11 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=50, help="Integrated Gradients steps")
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure (the best is reported)")
     parser.add_argument("--train-steps", type=int, default=60, help="training steps measured for throughput")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--no-train", action="store_true", help="skip the training-throughput comparison")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     goals = {"sst2": 1.0, "minilm": 5.0}
     for name, build in (("sst2", sst2_shaped), ("minilm", minilm)):
