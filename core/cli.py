@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "core.commands.attention",
     "core.commands.predict",
     "core.commands.evaluate",
+    "core.commands.errors",
 ]
 
 

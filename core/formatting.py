@@ -23,3 +23,9 @@ def format_bytes(count: int | None) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{value:.1f} GiB"
+
+
+def shorten(text: str, width: int) -> str:
+    """One line of at most ``width`` characters: whitespace runs become one space, a cut ends in "…"."""
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: max(0, width - 1)] + "…"

@@ -2,6 +2,8 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -13,11 +15,19 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 SST2_DIR = ROOT.parent / "shared" / "data" / "sst2"
 
 
-import pytest  # noqa: E402
-
-
 @pytest.fixture(autouse=True)
 def private_cache_dir(tmp_path, monkeypatch):
     # Prepared data is cached under the user's cache folder; each test gets its own, so no
     # test reads what another wrote (and none writes into the home folder).
     monkeypatch.setenv("TWB_CACHE_DIR", str(tmp_path / "twb-cache"))
+
+
+@pytest.fixture
+def one_thread():
+    # Small models run faster on one thread, and the test machine's cores are shared.
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

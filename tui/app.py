@@ -361,6 +361,10 @@ class WorkbenchApp(App):
     def action_sessions(self) -> None:
         self.recording.open_picker()
 
+    def action_explain_view(self, what: str) -> None:
+        from tui.explaining import open_view
+        open_view(self, what)  # explain, qkv or errors
+
     def on_attention_pane_view_ready(self, message: Any) -> None:
         # Bubbled up from the pane after it showed the view, so it can say which layer and head.
         self.recording.attention_viewed(message.view, message.text, *self.attention_pane.layer_and_head())

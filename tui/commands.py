@@ -24,6 +24,8 @@ COMMAND_HELP = {
     "load_config": "Fill the form from a TOML file",
     "sessions": "Replay a recorded session, or attach to one another process is writing",
     "export_model": "Write the run's best checkpoint as a Hugging Face model folder",
+    "explain_view('explain')": "Which tokens drove the prediction for the attention pane's sentence",
+    "explain_view('errors')": "The validation examples the model gets wrong, worst first",
 }
 
 
@@ -42,6 +44,9 @@ WORKBENCH_BINDINGS = [
     Binding("f9", "export_model", "Export", id="export"),
     # In the help and the palette; the footer has no room left for it at 80 columns.
     Binding("ctrl+r", "sessions", "Sessions", show=False, id="sessions"),
+    # ctrl+e and ctrl+w edit text in the fields, ctrl+b is tmux's prefix: hence t and g.
+    Binding("ctrl+t", "explain_view('explain')", "Explain", show=False, id="explain"),
+    Binding("ctrl+g", "explain_view('errors')", "Errors", show=False, id="errors"),
     Binding("ctrl+s", "save_config", "Save", id="save"),
     Binding("ctrl+o", "load_config", "Load", id="load"),
     Binding("ctrl+q", "quit", "Quit", priority=True, id="quit"),
@@ -53,6 +58,8 @@ WORKBENCH_BINDINGS = [
 ATTENTION_BINDINGS = [
     Binding("s", "save_image", "Save image", show=False, id="attention-save-image"),
     Binding("g", "model_view", "Model view", show=False, id="attention-model-view"),
+    Binding("x", "app.explain_view('explain')", "Explain", show=False, id="attention-explain"),
+    Binding("v", "app.explain_view('qkv')", "Q/K/V", show=False, id="attention-qkv"),
 ]
 TRAINING_BINDINGS = [
     Binding("s", "save_curves", "Save curves", id="training-save-curves"),

@@ -67,7 +67,7 @@ class ReplayController:
     ]
     # What stays of the workbench: looking around, saving the recorded settings, exporting the run's
     # model. Never training (a replay never trains; attach never touches the writer).
-    allowed_actions = frozenset({"help", "show_pane", "save_config", "export_model", "quit"})
+    allowed_actions = frozenset({"help", "show_pane", "save_config", "export_model", "explain_view", "quit"})
     COMMANDS = frozenset({"toggle_play", "speed", "step", "epoch", "to_start", "to_end", "leave"})
 
     def __init__(self, log: SessionLog, follow: bool = False) -> None:

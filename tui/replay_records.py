@@ -14,7 +14,7 @@ from typing import Any
 from core import config as cfg
 from core.events import EVENT_TYPES, RunStarted, from_record
 from core.sessions import schema
-from core.sessions.cursor import ReplayCursor, attention_from_record
+from core.sessions.cursor import ReplayCursor, attention_from_record, explanation_from_record
 from core.sessions.reader import MALFORMED, SessionLog
 from core.sessions.curves import chart_series
 from tui.pane import RecordError
@@ -60,6 +60,8 @@ class RecordFeeder:
             self._show_attention(index, record)
         elif rtype == schema.CONSOLE:
             self.app.console_pane.show_recorded(record)
+        elif rtype == schema.EXPLANATION:
+            self._show_explanation(explanation_from_record(record, index))
         elif rtype == schema.ACTION:
             detail = record.get("detail") or {}
             extra = f" ({', '.join(f'{k}={v}' for k, v in detail.items() if v not in (None, []))})" if detail else ""
@@ -101,6 +103,9 @@ class RecordFeeder:
             app.attention_pane.show_recorded(RecordError(f"[line {attention.get('line')}] {attention.get('raw')}"))
         elif attention is not None:
             app.attention_pane.show_recorded(attention)
+        explanation = self.cursor.explanation()
+        if explanation is not None:
+            self._show_explanation(explanation)
         for _, record in self.cursor.console(limit=50):
             app.console_pane.show_recorded(record)
 
@@ -111,6 +116,11 @@ class RecordFeeder:
             self.app.form.show_recorded(cfg.from_dict(config))
         except cfg.ConfigError as exc:
             self._note(f"[session] recorded config not loadable here: {exc}")
+
+    def _show_explanation(self, item: Any) -> None:
+        if isinstance(item, dict):
+            item = RecordError(f"[line {item.get('line')}] {item.get('raw')}")
+        self.app.attention_pane.show_recorded(item)
 
     def _show_attention(self, index: int, record: dict[str, Any]) -> None:
         try:

@@ -112,6 +112,12 @@ class WorkbenchSessions:
             recorder.record_attention(view, text=text, layer=layer, head=head)
             self._check(recorder)
 
+    def record_explanation(self, explanation: Any) -> None:
+        recorder = self._activity()
+        if recorder is not None:
+            recorder.record_explanation(explanation)
+            self._check(recorder)
+
     def record_console(self, task: str, model: str | None, inputs: Any, params: dict | None, result: Any = None,
                        latency_s: float | None = None, error: str | None = None) -> None:
         recorder = self._activity()
@@ -171,6 +177,11 @@ class SessionActivity:
         # Off the UI thread: a long sentence on a big model is megabytes of weights to encode.
         self.app.run_worker(lambda: self.sessions.record_attention(view, text, layer, head),
                             thread=True, group="session-record", exit_on_error=False)
+
+    def explanation_viewed(self, explanation: Any) -> None:
+        if self.sessions.enabled:
+            self.app.run_worker(lambda: self.sessions.record_explanation(explanation),
+                                thread=True, group="session-record", exit_on_error=False)
 
     def console_answered(self, record: dict[str, Any] | None) -> None:
         if record is not None and self.sessions.enabled:

@@ -61,7 +61,7 @@ def hf_attention(model_ref: str, text: str, trust_remote_code: bool = False):
     if not text.strip():
         raise UserError("the text is empty", "type a sentence to see how the model attends to it")
     ref = resolve_model(model_ref, "")
-    loaded = _load(ref, trust_remote_code)
+    loaded = load_attention_model(ref, trust_remote_code)
     tokenizer, model = loaded.tokenizer, loaded.model
 
     limit = model_limit(tokenizer, loaded.config)
@@ -112,7 +112,8 @@ def _is_causal(weights) -> bool:
     return bool(np.abs(weights[..., upper]).max() < _CAUSAL_EPS)
 
 
-def _load(ref, trust_remote_code: bool) -> _AttentionModel:
+def load_attention_model(ref, trust_remote_code: bool) -> _AttentionModel:
+    """The tokenizer and eager-attention model of a resolved model reference (cached)."""
     from core.hf.pipelines.loading import (cached, device_for_pipelines, load_config, quiet_transformers,
                                            require_tokenizer_files, translate_load_errors)
 

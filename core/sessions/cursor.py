@@ -13,6 +13,7 @@ from typing import Any
 
 from core.attention import AttentionView
 from core.events import Event
+from core.explanation import Explanation
 from core.sessions import schema
 from core.sessions.reader import MALFORMED, SessionLog
 
@@ -43,6 +44,14 @@ def attention_from_record(record: dict[str, Any], index: int = -1) -> RecordedAt
                              causal=bool(record.get("causal")), prediction=record.get("prediction"),
                              text=record.get("text"), layer=record.get("layer"), head=record.get("head"),
                              truncated=int(record.get("truncated") or 0), index=index)
+
+
+def explanation_from_record(record: dict[str, Any], index: int = -1) -> Explanation | dict[str, Any]:
+    """Decode an ``explanation`` record, or the malformed-record dict saying why it cannot be."""
+    try:
+        return Explanation.from_record(record)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        return {"type": MALFORMED, "line": index + 1, "raw": f"explanation record could not be decoded: {exc}"}
 
 
 class ReplayCursor:
@@ -134,6 +143,13 @@ class ReplayCursor:
             return attention_from_record(record, index)
         except (KeyError, TypeError, ValueError) as exc:
             return {"type": MALFORMED, "line": index + 1, "raw": f"attention record could not be decoded: {exc}"}
+
+    def explanation(self) -> Explanation | dict[str, Any] | None:
+        """The last explanation viewed at or before the cursor (raw record if damaged)."""
+        index = self.log.last_before(self.log.explanation_index, self.position)
+        if index is None:
+            return None
+        return explanation_from_record(self.log.record(index), index)
 
     def console(self, limit: int = 50) -> list[tuple[int, dict[str, Any]]]:
         """The last ``limit`` console prompts and results at or before the cursor."""

@@ -68,6 +68,7 @@ class SessionLog:
         self.reopens: list[tuple[int, dict[str, Any]]] = []
         self.attention_index = array("q")
         self.console_index = array("q")
+        self.explanation_index = array("q")
         self.raw_index = array("q")  # unknown types and malformed lines, shown raw
         self.torn: Problem | None = None
         self._last_seq = -1
@@ -263,6 +264,8 @@ class SessionLog:
             self.attention_index.append(index)
         elif rtype == schema.CONSOLE:
             self.console_index.append(index)
+        elif rtype == schema.EXPLANATION:
+            self.explanation_index.append(index)
         elif rtype != schema.HEADER:
             self.raw_index.append(index)
             self.problems.append(Problem("unknown_type", f"line {index + 1} has unknown record type {rtype!r}: shown raw",

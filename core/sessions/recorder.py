@@ -90,6 +90,10 @@ class SessionRecorder:
         }
         self._write(schema.ATTENTION, fields)
 
+    def record_explanation(self, explanation: Any) -> None:
+        """An explanation the user looked at (core.explanation.Explanation): tokens and scores."""
+        self._write(schema.EXPLANATION, explanation.to_record())
+
     def record_console(self, task: str, model: str | None, inputs: Any, params: dict[str, Any] | None,
                        result: Any = None, latency_s: float | None = None, error: str | None = None) -> None:
         """A pipeline prompt and what came back (result or the error message shown)."""

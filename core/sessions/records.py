@@ -43,6 +43,7 @@ _SESSION_FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
     schema.ACTION: {"action": str, "detail": dict},
     schema.END: {"status": str, "detail": dict},
     schema.REOPENED: {"pid": int, "host": str, "repaired": dict},
+    schema.EXPLANATION: {"tokens": list, "target": str, "prediction": dict, "scores": dict},
 }
 
 

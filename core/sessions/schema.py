@@ -14,6 +14,7 @@ Record types (schema 1):
                    infinite float is written as null (JSON has neither), read back as NaN
 - ``action``       action (start, cancel, resume, interrupt, ...), detail
 - ``attention``    an attention view the user looked at: tokens, shape, float16 weights (base64)
+- ``explanation``  an explanation the user looked at: core.explanation.Explanation.to_record()
 - ``console``      a pipeline prompt: task, model, inputs, params, result, error, latency_s
 - ``end``          status (finished, failed, cancelled, interrupted), detail; the writer closed
 
@@ -40,9 +41,10 @@ CONFIG = "config"
 ACTION = "action"
 ATTENTION = "attention"
 CONSOLE = "console"
+EXPLANATION = "explanation"
 END = "end"
 
-SESSION_TYPES = (HEADER, REOPENED, CONFIG, ACTION, ATTENTION, CONSOLE, END)
+SESSION_TYPES = (HEADER, REOPENED, CONFIG, ACTION, ATTENTION, CONSOLE, EXPLANATION, END)
 EVENT_TYPE_NAMES = tuple(EVENT_TYPES) + tuple(RENAMED_EVENT_TYPES)
 KNOWN_TYPES = SESSION_TYPES + EVENT_TYPE_NAMES
 

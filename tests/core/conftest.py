@@ -1,6 +1,5 @@
 """Fixtures several core test modules share; each module opts in by name."""
 import pytest
-import torch
 
 from hf_fixtures import shared_tiny_models
 
@@ -9,15 +8,6 @@ from hf_fixtures import shared_tiny_models
 def tiny(tmp_path_factory):
     """Tiny Hugging Face models built offline, once per test session."""
     return shared_tiny_models(tmp_path_factory)
-
-
-@pytest.fixture
-def one_thread():
-    # The tiny models run faster on one thread, and the test machine's cores are shared.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture

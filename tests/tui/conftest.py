@@ -36,3 +36,4 @@ def holding_factory():
 def nano():
     return PRESETS["nano"]
 
+

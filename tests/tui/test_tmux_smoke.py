@@ -18,3 +18,10 @@ def test_compare_screen_in_tmux_at_80x24_and_160x48():
 
     checked = run_compare()
     assert len(checked) == 5
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (apt-get install -y tmux)")
+def test_twb_in_tmux_explains_shows_qkv_and_lists_errors():
+    from tmux_explain_smoke import run_explain_smoke
+
+    assert len(run_explain_smoke()) == 3

@@ -22,6 +22,7 @@ from textual.widgets import Input, Static
 
 from core.errors import UserError
 from core.events import EpochCompleted, Event, TrainingFinished
+from core.explanation import Explanation
 from tui.commands import ATTENTION_BINDINGS
 from tui.image_saving import ImageSaver
 from tui.pane import RecordError
@@ -95,6 +96,7 @@ class AttentionPane(Vertical):
         self.error = ""
         self._cache: dict[str, Any] = {}
         self.images = ImageSaver()
+        self.recorded_explanation: Any = None  # replay: the explanation last looked at (x shows it)
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="input-row"):
@@ -271,14 +273,32 @@ class AttentionPane(Vertical):
             f"{q_label} attends most to: {top_text(view, heat.layer_index, heat.head_index, heat.row)}\n"
             f"cursor: {cell}"
         )
-        self.query_one("#attn-legend", Static).update(f"{heat.legend()} · g grid · s save")
+        self.query_one("#attn-legend", Static).update(f"{heat.legend()} · g grid · s save · x explain · v Q/K/V")
         lines = []
         for q, token in enumerate(view.tokens):
             marker = ">" if q == heat.row else " "
             lines.append(f"{marker}{token_label(token)[:12]:>12} -> {top_text(view, heat.layer_index, heat.head_index, q)}")
         self.query_one("#attn-top", Static).update("\n".join(lines))
 
-    # --- events --------------------------------------------------------------------------
+    # --- explanations (tui/screens/explain.py, tui/screens/qkv.py) ------------------------------
+
+    def explainable(self) -> Any:
+        """The classifier on show, for the explanation screens' workers."""
+        from tui.screens.explain import explainable_for
+
+        return explainable_for(self.model_ref, self.snapshot, self._cache)
+
+    def cursor_cell(self) -> tuple[int, int, int, int, float] | str:
+        """(layer, head, query, key, weight) of the heatmap's cursor, or why there is none."""
+        heat = self.query_one(AttentionHeatmap)
+        if self.view is None or not self.text:
+            return "type a sentence and press Enter first; then v shows the cursor cell's Q/K/V"
+        if heat.head_index is None:
+            return "the mean of heads has no single Q/K/V: press m for one head, then v"
+        return heat.layer_index, heat.head_index, heat.row, heat.col, heat.value_at_cursor()
+
+    def note(self, message: str) -> None:
+        self._show_error(message)
 
     # --- the pane contract (tui.pane) ------------------------------------------------------------
 
@@ -294,10 +314,17 @@ class AttentionPane(Vertical):
 
     def reset(self) -> None:
         self.view, self.text, self.error = None, "", ""
+        self.recorded_explanation = None
         self.query_one("#attn-readout", Static).update("no attention view had been looked at yet")
 
-    def show_recorded(self, item: RecordedAttention | RecordError) -> None:
-        """A view the user looked at in a recorded session (or why it cannot be shown)."""
+    def show_recorded(self, item: RecordedAttention | Explanation | RecordError) -> None:
+        """A view or explanation the user looked at in a recorded session (or why it cannot be shown)."""
+        if isinstance(item, Explanation):
+            self.recorded_explanation = item
+            self.query_one("#attn-readout", Static).update(
+                f"explanation recorded for {item.text!r} ({item.source} predicts {item.predicted}): "
+                "x shows it (ctrl+t when the heatmap is not focused)")
+            return
         if isinstance(item, RecordError):
             self._show_error(item.message)
             return

@@ -20,6 +20,10 @@ PANES
                        report and confusion matrix; device and memory in the status line.
  Attention (F4)        Type a sentence, Enter: the model's attention as a heatmap (queries
                        are rows, keys columns). Works on a snapshot while training.
+                       Raw attention is not an explanation: x (or ctrl+t) shows which tokens
+                       drove the prediction (Integrated Gradients, gradient x input,
+                       attention rollout) and how faithful each is; v shows the cursor
+                       cell's query, key and value arithmetic with the head's numbers.
  Pipelines (F5)        Pick a task and model, fill its inputs, type a prompt, Enter.
 
 SESSIONS
@@ -43,6 +47,8 @@ INSIDE A PANE
  Attention: g          model view: every layer x head; arrows pick, Enter opens, Escape back
  Attention: s          save the view (or the model view) as an .svg or .png image
  Training: s           save the loss and accuracy curves as an .svg or .png image
+ Heatmap: x / v        explain the prediction / the cursor cell's Q/K/V
+ Explanation: m / c    next method / explain the next class; +/- IG steps; arrows a token
  Dialogs: y / n        answer a question; Escape cancels
 """
 

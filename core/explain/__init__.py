@@ -1,0 +1,1 @@
+"""Explanations of a classifier's prediction: attributions, rollout, faithfulness, Q/K/V, errors."""
