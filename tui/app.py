@@ -26,6 +26,7 @@ from tui.config_files import ConfigFiles
 from tui.controller import Controller
 from tui.pane import Pane
 from tui.pane_focus import PaneFocus
+from tui.explaining import open_view
 from tui.exporting import Exporter, RunCheckpoints
 from tui.session_recording import SessionActivity, WorkbenchSessions
 from tui.signals import SignalExit
@@ -79,8 +80,7 @@ class WorkbenchApp(App):
         self.attention_pane: Any = None
         self.console_pane: Any = None
         self.training_worker: Worker | None = None
-        self.config_valid = True
-        self.events_seen = 0
+        self.config_valid, self.events_seen = True, 0
         self._cancel_requested = False
         self._pending_events: list[Event] = []
         self.panes_ready = asyncio.Event()  # set once every pane is mounted (tests await it)
@@ -123,8 +123,9 @@ class WorkbenchApp(App):
         self.tabs.can_focus = False
         self.pane_focus = PaneFocus(self.tabs, self.panes, "hyperparams")
         self.pane_focus.show("hyperparams", None)  # focus on its first field: the preset
-        if self.install_signal_handlers:
-            self._install_signal_handlers()
+        if self.install_signal_handlers:  # SIGHUP / SIGTERM: save the run, then leave (tui.signals)
+            self.signal_exit = SignalExit(lambda: self._driver, self._on_signal, watchdog_s=QUIT_TIMEOUT_S + 15)
+            self.signal_exit.install(asyncio.get_running_loop())
 
     def panes(self) -> list[Pane]:
         # Held, not queried: a modal screen on top must not hide the panes from events.
@@ -329,10 +330,6 @@ class WorkbenchApp(App):
         self.push_screen(ConfirmScreen("Training is running. Cancel it and quit?", yes="Cancel and quit", no="Keep training"),
                          answered)
 
-    def _install_signal_handlers(self) -> None:
-        self.signal_exit = SignalExit(lambda: self._driver, self._on_signal, watchdog_s=QUIT_TIMEOUT_S + 15)
-        self.signal_exit.install(asyncio.get_running_loop())
-
     def get_driver_class(self):  # Textual's, dropping output once the terminal is gone (tui.terminal)
         return safe_driver_class(super().get_driver_class())
 
@@ -362,7 +359,6 @@ class WorkbenchApp(App):
         self.recording.open_picker()
 
     def action_explain_view(self, what: str) -> None:
-        from tui.explaining import open_view
         open_view(self, what)  # explain, qkv or errors
 
     def on_attention_pane_view_ready(self, message: Any) -> None:
