@@ -12,15 +12,6 @@ def tiny(tmp_path_factory):
 
 
 @pytest.fixture
-def one_thread():
-    # The tiny models run faster on one thread, and the test machine's cores are shared.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture
 def private_data_dir(tmp_path, monkeypatch):
     # The list of exported models lives in the user's data folder: keep tests out of it.
     monkeypatch.setenv("TWB_DATA_DIR", str(tmp_path / "twb-data"))
