@@ -1,6 +1,5 @@
 """Fixtures several core test modules share; each module opts in by name."""
 import pytest
-import torch
 
 from hf_fixtures import shared_tiny_models
 
