@@ -80,15 +80,20 @@ def _check_target(out: Path) -> None:
     if not any(out.iterdir()):
         return
     try:
-        model_type = json.loads((out / "config.json").read_text()).get("model_type")
-    except (OSError, ValueError):
-        model_type = None
-    if model_type != EXPORT_MARKER:
+        config = json.loads((out / "config.json").read_text())
+        ours = config.get("model_type") == EXPORT_MARKER or config.get("twb_exported") is True
+    except (OSError, ValueError, AttributeError):
+        ours = False
+    if not ours:
         raise UserError(f"folder {str(out)!r} is not empty and is not an earlier export",
                         "choose a new or empty folder; an earlier export is replaced")
 
 
 def _write(loaded, folder: Path) -> None:
+    if hasattr(loaded.model, "plain_model"):  # a fine-tuned backbone: its own architecture, stock
+        from core.hf.export_backbone import write_backbone
+
+        return write_backbone(loaded, folder)
     import core.hf.classifier  # noqa: F401  (registers the architecture)
     from core.hf.classifier import WorkbenchClassifierConfig, WorkbenchForSequenceClassification
 
