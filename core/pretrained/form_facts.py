@@ -14,6 +14,7 @@ from core.errors import UserError
 from core.pretrained.locate import _read_json, _sizes, is_scratch
 
 # The settings of the scratch classifier that a backbone replaces with its own.
+SCRATCH_EXPORT = "twb-classifier"  # the model_type of `twb export` of a scratch run
 SCRATCH_ONLY = ("vocab_size", "emb_dim", "n_heads", "num_layers", "ff_dim", "dropout", "positional", "pooling")
 
 
@@ -48,6 +49,8 @@ def _local_folder(name: str) -> Path | None:
     if not name:
         raise UserError("model.backbone is empty", "use 'scratch' or a Hugging Face model folder or id")
     path = Path(name).expanduser()
+    if path.exists() and not path.is_dir():
+        raise UserError(f"backbone {name!r} is a file, not a model folder", "give the folder that holds config.json")
     if path.is_dir() or name.startswith((".", "/", "~")) or name.count("/") > 1:
         return Path(resolve_model(name, name).location)  # a path: only the file system is asked
     listed = next((m for m in list_local_models() if m.name == name), None)
@@ -56,12 +59,15 @@ def _local_folder(name: str) -> Path | None:
 
 def backbone_candidates(cwd: str | os.PathLike = ".") -> list[str]:
     """Names ``model.backbone`` accepts for the models on this machine: the packaged MiniLM,
-    exports, ./models and ./exports, the HF cache, and model folders under ``cwd`` (as paths)."""
-    from core.pretrained.sources import _folders_under, list_local_models
+    exports, ./models and ./exports, the HF cache, and model folders at most two levels under
+    ``cwd`` (as paths)."""
+    from core.pretrained.sources import _describe, _folders_under, list_local_models
 
-    found = [m.name for m in list_local_models() if m.model_type != "twb-classifier"]
+    # A classifier trained from scratch and exported is not a backbone (locate_backbone says so).
+    found = [m.name for m in list_local_models() if m.model_type != SCRATCH_EXPORT]
     root = Path(cwd)
     for folder in _folders_under(root):
-        if folder != root:
+        described = _describe(folder)
+        if folder != root and described and described[1] != SCRATCH_EXPORT:
             found.append(os.path.join(".", os.path.relpath(folder, root)))
     return [name for i, name in enumerate(found) if name not in found[:i] and not is_scratch(name)]
