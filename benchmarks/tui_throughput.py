@@ -8,7 +8,10 @@ second side pay for the first), trains once to warm up, then once measured; the 
 training time (``TrainingFinished.elapsed_s``) is compared. Sides alternate so load on the
 machine hits both alike, and the medians are compared.
 
-    python benchmarks/tui_throughput.py [--runs 3] [--epochs 2]
+With ``--finetune``, the run fine-tunes all-MiniLM-L6-v2 (the sst2-minilm preset) on the first
+``--rows`` rows of SST-2's training file (and as many of dev), written to a temporary folder.
+
+    python benchmarks/tui_throughput.py [--runs 3] [--epochs 2] [--finetune [--rows 256]]
 """
 from __future__ import annotations
 
@@ -27,12 +30,26 @@ from core.config import PRESETS, with_field  # noqa: E402
 from core.events import TrainingFinished  # noqa: E402
 
 TARGET = 0.9
+SST2 = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sst2"
 
 
-def bench_config(epochs: int):
-    # The default preset's model on the synthetic task: big enough that a step is real work.
-    config = with_field(PRESETS["default"], "train.epochs", epochs)
+def bench_config(epochs: int, data_dir: str = ""):
+    if data_dir:  # fine-tuning MiniLM on a slice of SST-2
+        config = with_field(PRESETS["sst2-minilm"], "data.train_path", str(Path(data_dir) / "train.tsv"))
+        config = with_field(config, "data.val_path", str(Path(data_dir) / "dev.tsv"))
+        config = with_field(config, "train.eval_every_steps", 0)
+    else:  # the default preset's model on the synthetic task: big enough that a step is real work
+        config = PRESETS["default"]
+    config = with_field(config, "train.epochs", epochs)
     return with_field(config, "train.log_every_steps", 5)  # more events than usual: a harder case for the UI
+
+
+def write_slices(folder: Path, rows: int) -> None:
+    """The first ``rows`` examples of SST-2's train and dev files (header kept)."""
+    for name in ("train.tsv", "dev.tsv"):
+        with (SST2 / name).open(encoding="utf-8") as source:
+            lines = [line for _, line in zip(range(rows + 1), source)]
+        (folder / name).write_text("".join(lines), encoding="utf-8")
 
 
 def headless(config) -> tuple[float, int]:
@@ -71,9 +88,9 @@ async def with_workbench(config, warm_up: bool = True) -> tuple[float, int]:
     return finished[-1].elapsed_s, messages
 
 
-def one_side(side: str, epochs: int) -> None:
+def one_side(side: str, epochs: int, data_dir: str) -> None:
     """Child process: warm up, measure once, print ``seconds count``."""
-    config = bench_config(epochs)
+    config = bench_config(epochs, data_dir)
     if side == "headless":
         headless(config)
         seconds, count = headless(config)
@@ -82,8 +99,8 @@ def one_side(side: str, epochs: int) -> None:
     print(f"{seconds} {count}")
 
 
-def in_child(side: str, epochs: int) -> tuple[float, int]:
-    out = subprocess.run([sys.executable, __file__, "--side", side, "--epochs", str(epochs)],
+def in_child(side: str, epochs: int, data_dir: str) -> tuple[float, int]:
+    out = subprocess.run([sys.executable, __file__, "--side", side, "--epochs", str(epochs), "--data-dir", data_dir],
                          capture_output=True, text=True, check=True)
     seconds, count = out.stdout.split()[-2:]
     return float(seconds), int(count)
@@ -93,22 +110,34 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--finetune", action="store_true", help="fine-tune all-MiniLM-L6-v2 on a slice of SST-2")
+    parser.add_argument("--rows", type=int, default=256, help="with --finetune: SST-2 rows to train on")
     parser.add_argument("--side", choices=("headless", "workbench"), help=argparse.SUPPRESS)
+    parser.add_argument("--data-dir", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.side:
-        one_side(args.side, args.epochs)
+        one_side(args.side, args.epochs, args.data_dir)
         return 0
-    config = bench_config(args.epochs)
-    plain, tui = [], []
-    total_steps = events = 0
-    for _ in range(args.runs):
-        seconds, total_steps = in_child("headless", args.epochs)
-        plain.append(seconds)
-        seconds, events = in_child("workbench", args.epochs)
-        tui.append(seconds)
+    if args.finetune and not (SST2 / "train.tsv").is_file():
+        print(f"SST-2 not found at {SST2}; --finetune needs it", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory() as data_dir:
+        if args.finetune:
+            write_slices(Path(data_dir), args.rows)
+        else:
+            data_dir = ""
+        config = bench_config(args.epochs, data_dir)
+        plain, tui = [], []
+        total_steps = events = 0
+        for _ in range(args.runs):
+            seconds, total_steps = in_child("headless", args.epochs, data_dir)
+            plain.append(seconds)
+            seconds, events = in_child("workbench", args.epochs, data_dir)
+            tui.append(seconds)
     samples = total_steps * config.train.batch_size
     h, t = statistics.median(plain), statistics.median(tui)
-    print(f"config: default preset, {args.epochs} epochs, {total_steps} steps, log every {config.train.log_every_steps} steps")
+    what = f"all-MiniLM-L6-v2 fine-tuned on {args.rows} SST-2 rows" if args.finetune else "default preset"
+    print(f"config: {what}, {args.epochs} epochs, {total_steps} steps, log every {config.train.log_every_steps} steps")
     print(f"headless training time:  {h:.2f} s (median of {args.runs}; runs {', '.join(f'{x:.2f}' for x in plain)})")
     print(f"workbench training time: {t:.2f} s (median of {args.runs}; runs {', '.join(f'{x:.2f}' for x in tui)}); "
           f"{events} events shown")
