@@ -16,8 +16,9 @@ SST2_DIR = ROOT.parent / "shared" / "data" / "sst2"
 
 
 @pytest.fixture(scope="session")
-def tiny_backbone(tmp_path_factory):
-    """A tiny offline BERT-style backbone folder, built once for the core and the workbench tests."""
+def backbone(tmp_path_factory):
+    """A tiny BERT encoder (no head) whose vocabulary fits the built-in synthetic task, built
+    once for the core and the workbench tests."""
     from tests.core.backbone_fixtures import build_backbone
 
     return build_backbone(tmp_path_factory.mktemp("backbone") / "tiny-bert")

@@ -27,32 +27,26 @@ class BackboneClassifier(nn.Module):
         self.hf = hf_model
         self.pad_swap = int(pad_swap)
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        return self.hf(input_ids=self._tokenizer_ids(input_ids), attention_mask=attention_mask.long()).logits  # (B, C)
-
     def _tokenizer_ids(self, input_ids: torch.Tensor) -> torch.Tensor:
-        """The workbench's ids (padding 0) as the backbone's tokenizer numbered them."""
         if not self.pad_swap:
-            return input_ids  # (B, T)
+            return input_ids
         swap = self.pad_swap
         return torch.where(input_ids == 0, swap, torch.where(input_ids == swap, 0, input_ids))
 
-    def logits_and_attention(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return self.hf(input_ids=self._tokenizer_ids(input_ids), attention_mask=attention_mask.long()).logits  # (B, C)
+
+    def logits_and_attention(self, input_ids: torch.Tensor, attention_mask: torch.Tensor):
         """Logits (B, C) and attention weights (B, L, H, T, T), for the attention viewer.
 
-        SDPA, which transformers picks for training, returns no weights, so this first switches
-        the model to eager attention: call it on a copy (a trainer's snapshot, a loaded
-        checkpoint), never on the model being trained."""
-        plain = self.plain_model()
-        if plain.config._attn_implementation != "eager":
-            plain.set_attn_implementation("eager")
-        with torch.inference_mode():
-            output = self.hf(input_ids=self._tokenizer_ids(input_ids), attention_mask=attention_mask.long(),
-                             output_attentions=True)
-        if not output.attentions:
-            raise UserError(f"the backbone ({plain.config.model_type}) returns no attention weights",
-                            "choose a backbone whose architecture supports output_attentions")
-        return output.logits, torch.stack(output.attentions, dim=1)
+        Switches this model to eager attention (SDPA returns no weights): call it on a snapshot
+        or a loaded checkpoint, never on the model being trained."""
+        model = self.plain_model()
+        if getattr(model.config, "_attn_implementation", None) != "eager":
+            model.set_attn_implementation("eager")
+        out = self.hf(input_ids=self._tokenizer_ids(input_ids), attention_mask=attention_mask.long(),
+                      output_attentions=True)
+        return out.logits, torch.stack(out.attentions, dim=1)
 
     @property
     def hf_config(self) -> Any:

@@ -14,3 +14,4 @@ def tiny(tmp_path_factory):
 def private_data_dir(tmp_path, monkeypatch):
     # The list of exported models lives in the user's data folder: keep tests out of it.
     monkeypatch.setenv("TWB_DATA_DIR", str(tmp_path / "twb-data"))
+

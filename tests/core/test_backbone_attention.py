@@ -11,8 +11,8 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
-def trained(tiny_backbone):
-    config = apply_overrides(preset("nano"), [f"model.backbone={tiny_backbone}", "data.num_samples=200", "train.epochs=1",
+def trained(backbone):
+    config = apply_overrides(preset("nano"), [f"model.backbone={backbone}", "data.num_samples=200", "train.epochs=1",
                                               "train.lr=1e-3"])
     trainer = Trainer(config, lambda event: None)
     trainer.run()

@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from backbone_fixtures import build_backbone, edit_config
+from backbone_fixtures import edit_config
 from core.commands.printer import HeadlessPrinter
 from core.config import apply_overrides, preset
 from core.errors import UserError
@@ -14,11 +14,6 @@ from core.pretrained.locate import locate_backbone
 from core.training.trainer import Trainer
 
 pytestmark = pytest.mark.usefixtures("one_thread")
-
-
-@pytest.fixture(scope="module")
-def backbone(tmp_path_factory):
-    return build_backbone(tmp_path_factory.mktemp("backbone") / "tiny-bert")
 
 
 def finetune_config(backbone, *overrides):

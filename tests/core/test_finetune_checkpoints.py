@@ -7,7 +7,6 @@ import sys
 import pytest
 import torch
 
-from backbone_fixtures import build_backbone
 from core.config import apply_overrides, preset
 from core.events import TrainingFailed, TrainingFinished
 from core.training.checkpoint import load_classifier, load_weights
@@ -15,11 +14,6 @@ from core.training.trainer import Trainer
 
 pytestmark = pytest.mark.usefixtures("one_thread", "private_data_dir")
 TEXTS = ["the acting was charming .", "the script is never clever and the hero felt so long .", "fresh !"]
-
-
-@pytest.fixture(scope="module")
-def backbone(tmp_path_factory):
-    return build_backbone(tmp_path_factory.mktemp("backbone") / "tiny-bert")
 
 
 def config_for(backbone, *overrides):
@@ -109,3 +103,25 @@ def test_resuming_on_data_with_other_labels_is_refused(backbone, trained, tmp_pa
     Trainer(config, events.append, out_dir=tmp_path / "run", resume_from=out / "last").run()
     assert isinstance(events[-1], TrainingFailed)
     assert "classes" in events[-1].message and "differ" in events[-1].message
+
+
+def test_the_attention_viewer_shows_the_model_being_fine_tuned(trained, tmp_path):
+    import numpy as np
+
+    from core.attention import attention_for_text
+    from core.hf.attention import hf_attention
+    from core.hf.export import export_checkpoint
+
+    trainer, out = trained
+    snap = trainer.snapshot()
+    view = attention_for_text(snap.model, snap.encoder, TEXTS[1], snap.max_seq_len, snap.label_names)
+    assert view.tokens[0] == "[CLS]" and view.tokens[-1] == "[SEP]" and "script" in view.tokens
+    assert view.weights.shape == (2, 2, len(view.tokens), len(view.tokens))
+    assert np.allclose(view.weights.sum(axis=-1), 1.0, atol=1e-5)
+    assert set(view.prediction) == {"negative", "positive"}
+    # The snapshot switched to eager attention; the model in training keeps its fast kernels.
+    assert trainer.snapshot().model.hf_config._attn_implementation != "eager"
+    # The same maps transformers' own eager attention gives on the exported model.
+    theirs = hf_attention(str(export_checkpoint(out / "last", tmp_path / "export")), TEXTS[1])
+    assert theirs.tokens == view.tokens
+    np.testing.assert_allclose(view.weights, theirs.weights, atol=1e-5)

@@ -3,7 +3,6 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from backbone_fixtures import build_backbone
 from core.config import TrainConfig, apply_overrides, preset
 from core.data.batching import collate
 from core.data.prepare import prepare_data
@@ -14,11 +13,6 @@ from core.training.schedule import lr_at
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 CPU = torch.device("cpu")
-
-
-@pytest.fixture(scope="module")
-def backbone(tmp_path_factory):
-    return build_backbone(tmp_path_factory.mktemp("backbone") / "tiny-bert")
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ import sys
 import pytest
 import torch
 
-from backbone_fixtures import build_backbone
 from core.config import apply_overrides, preset
 from core.errors import UserError
 from core.events import TrainingFailed, TrainingFinished
@@ -14,11 +13,6 @@ from core.training.trainer import Trainer
 pytest.importorskip("peft")
 pytestmark = pytest.mark.usefixtures("one_thread", "private_data_dir")
 TEXTS = ["the acting was charming .", "the script is never clever .", "fresh !"]
-
-
-@pytest.fixture(scope="module")
-def backbone(tmp_path_factory):
-    return build_backbone(tmp_path_factory.mktemp("backbone") / "tiny-bert")
 
 
 def lora_config(backbone, *overrides):
@@ -84,3 +78,12 @@ def test_lora_targets_the_backbone_lacks_are_a_one_line_error(backbone):
     with pytest.raises(UserError) as err:
         add_lora(model, lora_config(backbone, "model.lora_targets=no_such_module").model)
     assert "model.lora_targets" in err.value.hint and "\n" not in str(err.value)
+
+
+def test_a_lora_run_resumes_from_its_checkpoint(backbone, tmp_path):
+    Trainer(lora_config(backbone), lambda e: None, out_dir=tmp_path).run()
+    events = []
+    Trainer(lora_config(backbone, "train.epochs=2"), events.append, out_dir=tmp_path,
+            resume_from=tmp_path / "last").run()
+    assert isinstance(events[-1], TrainingFinished), events[-1]
+    assert events[0].start_epoch == 1 and events[-1].epochs_completed == 2

@@ -13,8 +13,8 @@ from tui.replay import replay_app
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-async def test_the_pane_shows_the_fine_tuned_backbone_and_the_session_replays_it(tiny_backbone, sessions_dir):
-    config = apply_overrides(preset("nano"), [f"model.backbone={tiny_backbone}", "data.num_samples=200",
+async def test_the_pane_shows_the_fine_tuned_backbone_and_the_session_replays_it(backbone, sessions_dir):
+    config = apply_overrides(preset("nano"), [f"model.backbone={backbone}", "data.num_samples=200",
                                               "train.epochs=1", "train.lr=1e-3"])
     app = create_app(config, install_signal_handlers=False)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -42,7 +42,7 @@ async def test_the_pane_shows_the_fine_tuned_backbone_and_the_session_replays_it
         await replay.controller.opened.wait()
         await replay.panes_ready.wait()
         await pilot.pause()
-        assert replay.form.config.model.backbone == str(tiny_backbone)
+        assert replay.form.config.model.backbone == str(backbone)
         await replay.workers.wait_for_complete()
         await pilot.pause()
         assert replay.query_one("#f-model-emb_dim").value == "32"  # the backbone's width, as it trained

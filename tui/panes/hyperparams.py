@@ -97,11 +97,6 @@ class HyperparamsPane(Vertical):
             super().__init__()
             self.name, self.values, self.problem = name, values, problem
 
-    class BackbonesFound(Message):
-        def __init__(self, names: list[str]) -> None:
-            super().__init__()
-            self.names = names
-
     def __init__(self, config: RunConfig | None = None, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.border_title = "Hyperparameters"
@@ -139,8 +134,13 @@ class HyperparamsPane(Vertical):
         if spec.kind is bool:
             return Checkbox("on", value=bool(value), id=wid, classes="field-editor", compact=True)
         suggestions = SUGGESTIONS.get(spec.dotted)
+        suggester = SuggestFromList(suggestions, case_sensitive=False) if suggestions else None
+        if spec.dotted == "model.backbone":
+            from tui.backbone_suggester import BackboneSuggester
+
+            suggester = BackboneSuggester()
         return Input(as_text(value), id=wid, classes="field-editor", compact=True, select_on_focus=False,
-                     suggester=SuggestFromList(suggestions, case_sensitive=False) if suggestions else None)
+                     suggester=suggester)
 
     def _field_widgets(self) -> list[Widget]:
         widgets: list[Widget] = []
@@ -163,7 +163,6 @@ class HyperparamsPane(Vertical):
         self._built = True
         self._offer_columns()
         self._backbone_changed()
-        self._find_backbones()
         self._revalidate()
         self.built.set()
 
@@ -254,16 +253,6 @@ class HyperparamsPane(Vertical):
         else:
             self.backbone_fields.lock(message.name, message.values)
         self._revalidate()
-
-    @work(thread=True, exit_on_error=False, group="form-backbones")
-    def _find_backbones(self) -> None:
-        from core.pretrained.form_facts import backbone_candidates
-
-        self.post_message(self.BackbonesFound(backbone_candidates()))
-
-    def on_hyperparams_pane_backbones_found(self, message: BackbonesFound) -> None:
-        editor = self.query_one("#" + widget_id("model.backbone"), Input)
-        editor.suggester = SuggestFromList(["scratch", *message.names], case_sensitive=False)
 
     def _revalidate(self) -> None:
         if not self._built:
