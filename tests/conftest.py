@@ -22,6 +22,15 @@ def private_cache_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("TWB_CACHE_DIR", str(tmp_path / "twb-cache"))
 
 
+@pytest.fixture(scope="session")
+def backbone(tmp_path_factory):
+    """A tiny BERT encoder (no head) whose vocabulary fits the built-in synthetic task, built
+    once for the core and the workbench tests."""
+    from tests.core.backbone_fixtures import build_backbone
+
+    return build_backbone(tmp_path_factory.mktemp("backbone") / "tiny-bert")
+
+
 @pytest.fixture
 def one_thread():
     # Small models run faster on one thread, and the test machine's cores are shared.

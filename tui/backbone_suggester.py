@@ -1,6 +1,7 @@
 """Suggestions for the model.backbone field: 'scratch' and the models usable offline.
 
-The list (the packaged MiniLM, exports, ./models, the Hugging Face cache) is read once, on the
+The list (``core.pretrained.form_facts.backbone_candidates``: the packaged MiniLM, exports,
+./models, the Hugging Face cache, model folders under the working folder) is read once, on the
 first keystroke in the field and in a thread, so it never delays the form's first paint.
 """
 from __future__ import annotations
@@ -17,10 +18,10 @@ class BackboneSuggester(Suggester):
 
     async def get_suggestion(self, value: str) -> str | None:
         if self._names is None:
-            from tui.pipelines_adapter import local_models
+            from core.pretrained.form_facts import backbone_candidates
 
             try:
-                found = await asyncio.to_thread(local_models)
+                found = await asyncio.to_thread(backbone_candidates)
             except Exception:  # an unreadable cache: no suggestions rather than a broken field
                 found = []
             self._names = ["scratch", *found]

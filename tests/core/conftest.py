@@ -15,10 +15,3 @@ def private_data_dir(tmp_path, monkeypatch):
     # The list of exported models lives in the user's data folder: keep tests out of it.
     monkeypatch.setenv("TWB_DATA_DIR", str(tmp_path / "twb-data"))
 
-
-@pytest.fixture(scope="session")
-def backbone(tmp_path_factory):
-    """A tiny BERT encoder (no head) whose vocabulary fits the built-in synthetic task."""
-    from backbone_fixtures import build_backbone
-
-    return build_backbone(tmp_path_factory.mktemp("backbone") / "tiny-bert")

@@ -6,6 +6,8 @@ a Checkbox for booleans, an Input otherwise. Each keystroke is parsed with
 (no torch import), so errors appear under the field that causes them, in the engine's words.
 The data files are checked too (``core.data.paths``): a path that does not resolve from the
 current folder is an error under its field, not a failure at F6.
+A pretrained ``model.backbone`` makes the scratch-only fields read-only, showing the
+backbone's values (``tui.panes.backbone_fields``); the field suggests the models on this machine.
 The pane posts ``ConfigChanged`` with the typed config and whether it can run.
 """
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, fields
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.events import DescendantFocus
@@ -26,8 +28,11 @@ from core.config import (
     PRESETS, SECTIONS, ConfigError, RunConfig, field_types, from_dict, validate, with_field,
 )
 from core.data.paths import check_data_paths
+from core.errors import UserError
 from core.events import Event, RunStarted
+from core.pretrained.locate import is_scratch
 from tui.file_columns import read_columns
+from tui.panes.backbone_fields import BackboneFields
 from tui.widgets.choice_input import ChoiceInput
 
 SECTION_TITLES = {"model": "Model", "data": "Data", "train": "Training"}
@@ -85,6 +90,13 @@ class HyperparamsPane(Vertical):
     class StartRequested(Message):
         """The form's Start button was pressed (same as the global start key)."""
 
+    class BackboneRead(Message):
+        """A backbone's values for the scratch-only fields (None: not here yet), or why not."""
+
+        def __init__(self, name: str, values: dict | None, problem: str) -> None:
+            super().__init__()
+            self.name, self.values, self.problem = name, values, problem
+
     def __init__(self, config: RunConfig | None = None, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.border_title = "Hyperparameters"
@@ -95,6 +107,8 @@ class HyperparamsPane(Vertical):
         self._last_posted: tuple[RunConfig, dict[str, str]] | None = None
         self.errors: dict[str, str] = {}
         self._built = False
+        self._backbone_problem = ""
+        self.backbone_fields = BackboneFields(self, lambda dotted: self.query_one("#" + widget_id(dotted)), as_text)
 
     # --- building -----------------------------------------------------------------------
 
@@ -148,6 +162,7 @@ class HyperparamsPane(Vertical):
         await self.query_one("#form").mount_all(self._field_widgets())
         self._built = True
         self._offer_columns()
+        self._backbone_changed()
         self._revalidate()
         self.built.set()
 
@@ -198,6 +213,8 @@ class HyperparamsPane(Vertical):
             self._parse_errors[dotted] = "; ".join(e.message for e in exc.errors)
         if dotted == "data.train_path":
             self._offer_columns()
+        if dotted == "model.backbone":
+            self._backbone_changed()
         self._revalidate()
 
     def _offer_columns(self) -> None:
@@ -208,10 +225,41 @@ class HyperparamsPane(Vertical):
             editor.suggester = SuggestFromList(columns, case_sensitive=True) if columns else None
             editor.placeholder = ("columns: " + ", ".join(columns)) if columns else "detect"
 
+    # --- the backbone ----------------------------------------------------------------------
+
+    def _backbone_changed(self) -> None:
+        name = self.config.model.backbone
+        if is_scratch(name):
+            self._backbone_problem = ""
+            self.backbone_fields.release()
+        else:
+            self._read_backbone(name)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="form-backbone")
+    def _read_backbone(self, name: str) -> None:
+        from core.pretrained.form_facts import backbone_values
+
+        try:
+            self.post_message(self.BackboneRead(name, backbone_values(name), ""))
+        except UserError as exc:
+            self.post_message(self.BackboneRead(name, None, str(exc)))
+
+    def on_hyperparams_pane_backbone_read(self, message: BackboneRead) -> None:
+        if message.name != self.config.model.backbone:  # typed on since
+            return
+        self._backbone_problem = message.problem
+        if message.problem:  # the error under the field says what to fix; nothing to show yet
+            self.backbone_fields.release()
+        else:
+            self.backbone_fields.lock(message.name, message.values)
+        self._revalidate()
+
     def _revalidate(self) -> None:
         if not self._built:
             return
         errors = {e.field: e.message for e in validate(self.config, check_device=False)}
+        if self._backbone_problem:  # before F6, like the data files
+            errors.setdefault("model.backbone", self._backbone_problem)
         for problem in check_data_paths(self.config):  # the files must be there before F6, not at it
             errors.setdefault(problem.field, problem.message)
         errors.update(self._parse_errors)  # what the user typed beats the last parsed value
@@ -271,6 +319,7 @@ class HyperparamsPane(Vertical):
                 else:
                     editor.value = value
         self._offer_columns()
+        self._backbone_changed()
         self._revalidate()
 
     def apply_event(self, event: Event) -> None:
