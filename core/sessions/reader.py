@@ -311,10 +311,8 @@ class SessionLog:
 
     def records(self, start: int = 0, stop: int | None = None,
                 only: frozenset[str] | set[str] | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
-        """``(index, record)`` for complete lines in ``[start, stop)``, streamed from disk.
-
-        ``only`` limits it to those record types (others are not even parsed).
-        """
+        """``(index, record)`` for complete lines in ``[start, stop)``, streamed from disk;
+        ``only`` limits it to those record types (others are not even parsed)."""
         stop = len(self) if stop is None else min(stop, len(self))
         if start >= stop:
             return
