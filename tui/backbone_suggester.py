@@ -2,7 +2,7 @@
 
 The list (``core.pretrained.form_facts.backbone_candidates``: the packaged MiniLM, exports,
 ./models, the Hugging Face cache, model folders under the working folder) is read once, on the
-first keystroke in the field and in a thread, so it never delays the form's first paint.
+first keystroke that is not the start of 'scratch', and in a thread, so it never delays the form's first paint.
 """
 from __future__ import annotations
 
@@ -17,6 +17,10 @@ class BackboneSuggester(Suggester):
         self._names: list[str] | None = None
 
     async def get_suggestion(self, value: str) -> str | None:
+        if value and "scratch".startswith(value.casefold()):
+            # The form's own value when it mounts: answered without listing models, so the
+            # first screen reads no HF cache (and imports no huggingface_hub).
+            return "scratch"
         if self._names is None:
             from core.pretrained.form_facts import backbone_candidates
 
