@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import sys
+
 
 from core.commands.inference_common import RowProgress, add_arguments, load
 

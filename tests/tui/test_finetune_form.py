@@ -1,9 +1,9 @@
 """The form's backbone field: it suggests the models usable offline, and takes one."""
 import pytest
-from textual.widgets import Input
 
 from core.config import PRESETS
 from tui.app import create_app
+from tui_fakes import type_into_backbone_field
 
 
 async def test_the_backbone_field_suggests_the_packaged_minilm():
@@ -12,14 +12,7 @@ async def test_the_backbone_field_suggests_the_packaged_minilm():
     async with app.run_test(size=(100, 30)) as pilot:
         await app.panes_ready.wait()
         await app.form.built.wait()
-        field = app.query_one("#f-model-backbone", Input)
-        field.focus()
-        field.value = ""
-        await pilot.press(*"all-m")
-        for _ in range(100):  # the list is read in a thread on the first keystroke
-            if field._suggestion:
-                break
-            await pilot.pause(0.05)
+        field = await type_into_backbone_field(app, pilot, "all-m")
         assert field._suggestion == "all-MiniLM-L6-v2"
         await pilot.press("right")  # accept the suggestion
         await pilot.pause()

