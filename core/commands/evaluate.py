@@ -5,7 +5,6 @@ import argparse
 import dataclasses
 import json
 
-
 from core.commands.inference_common import RowProgress, add_arguments, load
 
 EPILOG = """examples:
