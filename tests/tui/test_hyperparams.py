@@ -119,3 +119,22 @@ async def test_the_help_line_is_read_whole_at_80_columns():
             size = help_line.outer_size  # the whole widget: its border line and the text under it
             shown = "".join(strip.text for strip in help_line.render_lines(Region(0, 0, size.width, size.height)))
             assert "".join(text.split()) in "".join(shown.split())
+
+
+async def test_a_switch_says_on_or_off_so_it_reads_without_colour():
+    from textual.widgets import Checkbox
+
+    app = create_app(PRESETS["nano"], install_signal_handlers=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.panes_ready.wait()
+        await app.form.built.wait()
+        lowercase = app.query_one("#f-data-lowercase", Checkbox)
+        remote = app.query_one("#f-model-trust_remote_code", Checkbox)
+        assert str(lowercase.label) == "on" and str(remote.label) == "off"
+        lowercase.focus()
+        await pilot.press("space")
+        await pilot.pause()
+        assert str(lowercase.label) == "off" and app.form.config.data.lowercase is False
+        app.form.set_config(PRESETS["nano"])  # a preset sets it back, label and all
+        await pilot.pause()
+        assert str(lowercase.label) == "on"

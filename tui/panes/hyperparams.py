@@ -74,6 +74,15 @@ def as_text(value) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
+class OnOffCheckbox(Checkbox):
+    """A checkbox whose label says its state, so a setting reads right without colour (the box
+    itself draws the same glyph either way)."""
+
+    def watch_value(self) -> None:
+        self.label = "on" if self.value else "off"
+        super().watch_value()
+
+
 class HyperparamsPane(Vertical):
     """The form. ``config`` is always the last valid-to-parse config; ``errors`` maps field -> message."""
 
@@ -132,7 +141,8 @@ class HyperparamsPane(Vertical):
         if spec.choices:
             return ChoiceInput(spec.choices, str(value), id=wid, classes="field-editor", compact=True, select_on_focus=False)
         if spec.kind is bool:
-            return Checkbox("on", value=bool(value), id=wid, classes="field-editor", compact=True)
+            return OnOffCheckbox("on" if value else "off", value=bool(value), id=wid, classes="field-editor",
+                                 compact=True)
         suggestions = SUGGESTIONS.get(spec.dotted)
         suggester = SuggestFromList(suggestions, case_sensitive=False) if suggestions else None
         if spec.dotted == "model.backbone":
