@@ -1,8 +1,8 @@
 """One interface over the classifiers the workbench explains.
 
 The attribution, rollout, faithfulness and Q/K/V code sees only ``Explainable``: token ids in,
-logits out, the embedding layer to attribute at, attention maps for rollout and the first
-encoder layer's attention module. Two implementations: the workbench's ``TransformerClassifier``
+logits out, the embedding layer to attribute at, attention maps for rollout and a layer's
+query, key and value vectors (the Q/K/V panel). Two implementations: the workbench's ``TransformerClassifier``
 (a snapshot of the model being trained, a checkpoint, or a folder exported to Hugging Face
 format) and Hugging Face sequence classifiers (loaded with eager attention so they return
 their weights).
@@ -83,8 +83,25 @@ class WorkbenchExplainable:
         """The position the head reads ([CLS]: 0), or None for mean pooling."""
         return 0 if self.model.use_cls else None
 
-    def attention_layers(self) -> list[Any]:
-        return list(self.model.layers)
+    def head_projections(self, enc: Encoded, layer: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """q, k, v (H, T', D) of ``layer`` (its own projection of the hidden states entering it)
+        and the keys it may attend to (T',): all of them, one text has no padding."""
+        from core.explain.qkv import check_layer
+
+        layers = self.model.layers
+        check_layer(layer, len(layers))
+        entering: list[Tensor] = []
+        handle = layers[layer].register_forward_pre_hook(lambda _m, args: entering.append(args[0].detach()))
+        was = self.model.training
+        self.model.eval()
+        try:
+            with torch.no_grad():
+                self.logits(enc.input_ids, enc.mask)
+                q, k, v = layers[layer].self_attn.heads(entering[0])  # (1, H, T', D) each
+        finally:
+            handle.remove()
+            self.model.train(was)
+        return q[0], k[0], v[0], torch.ones(q.shape[2], dtype=torch.bool)
 
     def position_names(self, enc: Encoded) -> list[str]:
         """Names of every position the attention maps have ([CLS] first with cls pooling)."""
@@ -132,8 +149,12 @@ class HFExplainable:
                             "load it with attn_implementation='eager' (the workbench does for folders it loads)")
         return out.logits, torch.stack([a[0] for a in out.attentions]), 0  # (L, H, T, T)
 
-    def attention_layers(self) -> list[Any]:
-        return []  # the Q/K/V panel reads the workbench model's own projections only
+    def head_projections(self, enc: Encoded, layer: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """q, k, v (H, T, D) of ``layer`` and the keys the mask keeps (T,); BERT-family encoders
+        only, anything else is refused with its model type."""
+        from core.explain.hf_qkv import hf_head_projections
+
+        return hf_head_projections(self.model, enc.input_ids, enc.mask, layer)
 
     def position_names(self, enc: Encoded) -> list[str]:
         return list(enc.tokens)
