@@ -115,6 +115,32 @@ async def test_qkv_panel_reproduces_the_cursor_weight(not_snapshot):
         assert "mean of heads has no single Q/K/V" in str(app.query_one("#attn-readout").render())
 
 
+async def test_qkv_panel_of_a_hugging_face_bert_reproduces_the_cursor_weight(tmp_path):
+    from hf_fixtures import build_bert_classifier
+
+    folder = build_bert_classifier(tmp_path / "bert-cls")
+    app = create_app(PRESETS["nano"], install_signal_handlers=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.panes_ready.wait()
+        await pilot.press("f4")
+        app.query_one("#attn-model").value = str(folder)
+        await pilot.press(*"hello world", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("tab", "down", "right", "right", "v")  # query "hello", key "world"
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, QKVScreen)
+        cell = app.screen.cell
+        assert cell is not None, text_of(app.screen.query_one("#qkv-text"))
+        assert cell.tokens[cell.query] == "hello" and cell.tokens[cell.key] == "world"
+        shown = float(app.attention_pane.view.weights[0, 0, 1, 2])
+        assert cell.weight == pytest.approx(shown, abs=1e-5)
+        assert f"weight of 'world' = {cell.weight:.4f} (the heatmap shows {shown:.4f})" in \
+            text_of(app.screen.query_one("#qkv-text"))
+
+
 async def test_explaining_without_a_model_or_a_sentence_says_what_to_do():
     app = create_app(PRESETS["nano"], install_signal_handlers=False)
     async with app.run_test(size=(80, 24)) as pilot:
