@@ -16,14 +16,19 @@ from torch import Tensor
 from core.errors import UserError
 from core.explain.qkv import check_layer
 
-# model_type -> how a layer's query, key and value projections are reached from its block
-_SELF = lambda block: block.attention.self  # noqa: E731 - BERT-style: block.attention.self.{query,key,value}
-_PROJECTIONS = {
-    "bert": lambda b: (_SELF(b).query, _SELF(b).key, _SELF(b).value),
-    "roberta": lambda b: (_SELF(b).query, _SELF(b).key, _SELF(b).value),
-    "xlm-roberta": lambda b: (_SELF(b).query, _SELF(b).key, _SELF(b).value),
-    "distilbert": lambda b: (b.attention.q_lin, b.attention.k_lin, b.attention.v_lin),
-}
+
+def _bert_style(block: Any) -> tuple[Any, Any, Any]:
+    attention = block.attention.self
+    return attention.query, attention.key, attention.value
+
+
+def _distilbert(block: Any) -> tuple[Any, Any, Any]:
+    return block.attention.q_lin, block.attention.k_lin, block.attention.v_lin
+
+
+# model_type -> a layer block's query, key and value Linear layers
+_PROJECTIONS = {"bert": _bert_style, "roberta": _bert_style, "xlm-roberta": _bert_style,
+               "distilbert": _distilbert}
 
 
 def hf_head_projections(model: Any, input_ids: Tensor, mask: Tensor, layer: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
