@@ -175,14 +175,11 @@ class WorkbenchApp(App):
 
     def _offer_validation_examples(self) -> None:
         data = getattr(self.trainer, "data", None) or getattr(self.trainer, "_data", None)
-        texts = getattr(getattr(data, "val", None), "texts", None)
-        if texts:
+        if texts := getattr(getattr(data, "val", None), "texts", None):
             self.attention_pane.set_examples(list(texts))
 
-    def snapshot(self) -> Any:
-        """A CPU copy of the model being trained (called from the attention worker)."""
-        trainer = self.trainer
-        return trainer.snapshot() if trainer is not None else None
+    def snapshot(self) -> Any:  # a CPU copy of the model being trained (called from the attention worker)
+        return trainer.snapshot() if (trainer := self.trainer) is not None else None
 
     # --- training ------------------------------------------------------------------------
 
@@ -358,8 +355,11 @@ class WorkbenchApp(App):
     def action_sessions(self) -> None:
         self.recording.open_picker()
 
-    def action_explain_view(self, what: str) -> None:
-        open_view(self, what)  # explain, qkv or errors
+    def action_explain_view(self, what: str, cell: Any = None) -> None:
+        open_view(self, what, cell)  # explain, qkv or errors (of one confusion-matrix cell, if given)
+
+    def on_training_log_pane_cell_picked(self, message: Any) -> None:
+        self.action_explain_view("errors", message.cell)  # Enter on the training pane's matrix
 
     def on_attention_pane_view_ready(self, message: Any) -> None:
         # Bubbled up from the pane after it showed the view, so it can say which layer and head.

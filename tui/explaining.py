@@ -8,8 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 
-def open_view(app: Any, what: str) -> None:
-    """Push the screen named ``what`` unless it is already on top (a key pressed twice)."""
+def open_view(app: Any, what: str, cell: tuple[str, str] | None = None) -> None:
+    """Push the screen named ``what`` unless it is already on top (a key pressed twice); the
+    errors browser lists the (true, predicted) ``cell`` when one is given."""
     from tui.screens.errors import ErrorsScreen, errors_screen_for
     from tui.screens.explain import ExplainScreen
     from tui.screens.qkv import QKVScreen
@@ -19,7 +20,11 @@ def open_view(app: Any, what: str) -> None:
     pane = app.attention_pane
     record = app.recording.explanation_viewed
     if what == "errors" and not isinstance(app.screen, ErrorsScreen):
-        app.push_screen(errors_screen_for(app, record))
+        if cell is not None and app.trainer is None:  # a replayed session: its report, but no model
+            app.notify("The errors browser needs a model; a replayed session has none. "
+                       "Headless: twb errors CHECKPOINT --data FILE", title="No model", severity="warning")
+        else:
+            app.push_screen(errors_screen_for(app, record, cell))
     elif what == "explain" and not isinstance(app.screen, ExplainScreen):
         if pane.recorded_explanation is not None:  # replay: as it was, no model needed
             app.push_screen(ExplainScreen(explanation=pane.recorded_explanation))

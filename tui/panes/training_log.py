@@ -3,14 +3,18 @@
 Everything here is derived from engine events (``apply_event``): progress for the epoch and
 the run with ETA and throughput, the tutorial-format epoch lines, the curves, the final
 per-class report and confusion matrix, and a status line with device and memory. A live
-Trainer and a replayed session therefore look identical.
+Trainer and a replayed session therefore look identical. After the report, the matrix is also
+a ``ConfusionGrid`` under the log: Enter on a cell posts ``CellPicked`` for the app to open the
+errors browser on that cell.
 """
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 
 from core.events import (
     CheckpointSaved, EpochCompleted, ClassReportComputed, Event, RunStarted, StepLogged,
@@ -22,6 +26,7 @@ from tui.image_saving import ImageSaver
 
 if TYPE_CHECKING:
     from core.sessions.curves import ChartSeries
+from tui.widgets.confusion import ConfusionGrid
 from tui.widgets.curves import Curves
 from tui.widgets.status import Meter, TextLine
 from tui.widgets.wrapping_log import WrappingLog
@@ -58,6 +63,13 @@ def compact_report(e: ClassReportComputed) -> list[str]:
 class TrainingLogPane(Vertical):
     BINDINGS = TRAINING_BINDINGS
 
+    class CellPicked(Message):
+        """Enter on the matrix: list the validation examples of (true, predicted); None: every error."""
+
+        def __init__(self, cell: tuple[str, str] | None) -> None:
+            super().__init__()
+            self.cell = cell
+
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.border_title = "Training"
@@ -79,8 +91,10 @@ class TrainingLogPane(Vertical):
         yield Meter("run", id="run-bar")
         yield TextLine("", id="train-stats")
         with Horizontal(id="train-body"):
-            # Wrapped, not cut: failure messages and paths are longer than the log is wide.
-            yield WrappingLog(id="train-log", markup=False, highlight=False, max_lines=2000)
+            with Vertical(id="train-left"):
+                # Wrapped, not cut: failure messages and paths are longer than the log is wide.
+                yield WrappingLog(id="train-log", markup=False, highlight=False, max_lines=2000)
+                yield ConfusionGrid(id="train-matrix")  # shown with the report (class -report)
             yield Curves(id="curves")
 
     # --- helpers -------------------------------------------------------------------------
@@ -102,6 +116,7 @@ class TrainingLogPane(Vertical):
         self.last_checkpoint = resume_from  # F8 offers this run's checkpoint, never an earlier run's
         self._latest_step = None
         self.lines.clear()
+        self.remove_class("-report")
         self.query_one("#train-log", WrappingLog).clear()
         self.query_one("#epoch-bar", Meter).set(0, 1, "epoch")
         self.query_one("#run-bar", Meter).set(0, 1)
@@ -127,6 +142,7 @@ class TrainingLogPane(Vertical):
         metric = (e.config or {}).get("train", {}).get("early_stopping_metric", "val_loss")
         self.metric = METRIC_NAMES.get(metric, metric)
         self.report = ""
+        self.remove_class("-report")
         # A resumed run continues the curves (x is epochs from the global step); a new one restarts them.
         self.query_one(Curves).keep_until(e.start_epoch if e.start_epoch else float("-inf"))
         self.query_one("#epoch-bar", Meter).set(0, max(1, e.steps_per_epoch), f"epoch {e.start_epoch + 1}/{e.total_epochs}")
@@ -187,6 +203,13 @@ class TrainingLogPane(Vertical):
         self.write("")
         for line in compact_report(e):
             self.write(line)
+        self.query_one("#train-matrix", ConfusionGrid).set_matrix(e.label_names, e.confusion)
+        self.add_class("-report")
+
+    @on(ConfusionGrid.Picked)  # the pane has one: the matrix under the log
+    def _cell_picked(self, message: ConfusionGrid.Picked) -> None:
+        message.stop()  # the app hears it as this pane's CellPicked
+        self.post_message(self.CellPicked(message.cell))
 
     def _on_CheckpointSaved(self, e: CheckpointSaved) -> None:
         if e.kind in ("last", "interrupt"):

@@ -55,12 +55,13 @@ class ErrorsScreen(Screen[None]):
             super().__init__()
             self.message = message
 
-    def __init__(self, source: ValidationSource, open_example: Callable[[str], Any]) -> None:
+    def __init__(self, source: ValidationSource, open_example: Callable[[str], Any],
+                 cell: tuple[str, str] | None = None) -> None:
         super().__init__()
         self.source = source
         self.open_example = open_example  # text -> a screen to push (the explanation view)
         self.report: Any = None
-        self.cell: tuple[str, str] | None = None
+        self.cell = cell  # (true, predicted) listed; None: every error
         self.shown: list[Any] = []  # the rows listed, in table order
 
     def compose(self) -> ComposeResult:
@@ -95,9 +96,13 @@ class ErrorsScreen(Screen[None]):
 
     def on_errors_screen_reported(self, message: Reported) -> None:
         self.report = message.report
-        self.query_one(ConfusionGrid).set_matrix(self.report.label_names, self.report.confusion)
+        grid = self.query_one(ConfusionGrid)
+        grid.set_matrix(self.report.label_names, self.report.confusion)
+        if self.cell is not None and all(name in grid.names for name in self.cell):
+            grid.row, grid.col = (grid.names.index(name) for name in self.cell)  # the cursor on the cell listed
+            grid.picked = self.cell
         self._list()
-        self.query_one(ConfusionGrid).focus()
+        grid.focus()
 
     def on_errors_screen_failed(self, message: Failed) -> None:
         self.query_one("#errors-header", Static).update(message.message)
@@ -134,11 +139,13 @@ class ErrorsScreen(Screen[None]):
         self.dismiss(None)
 
 
-def errors_screen_for(app: Any, on_explained: Callable[[Any], Any] | None = None) -> ErrorsScreen:
-    """The browser over the app's run; an example opens in the explanation view of the same model."""
+def errors_screen_for(app: Any, on_explained: Callable[[Any], Any] | None = None,
+                      cell: tuple[str, str] | None = None) -> ErrorsScreen:
+    """The browser over the app's run (listing ``cell`` first, if given); an example opens in the
+    explanation view of the same model."""
     from tui.screens.explain import ExplainScreen, explainable_for
 
     def open_example(text: str) -> ExplainScreen:
         return ExplainScreen(text, lambda: explainable_for("", app.snapshot, {}), on_explained=on_explained)
 
-    return ErrorsScreen(run_validation_source(app), open_example)
+    return ErrorsScreen(run_validation_source(app), open_example, cell)
