@@ -14,8 +14,9 @@ from transformers.modeling_outputs import SequenceClassifierOutput
 
 from core.config import ModelConfig
 from core.model import TransformerClassifier, sinusoidal_table
+from core.pretrained.locate import SCRATCH_EXPORT_TYPE
 
-MODEL_TYPE = "twb-classifier"
+MODEL_TYPE = SCRATCH_EXPORT_TYPE
 # ModelConfig fields stored in config.json (the rest of config.json is transformers' own).
 _ARCH_FIELDS = ("emb_dim", "n_heads", "num_layers", "ff_dim", "max_seq_len", "dropout", "positional", "pooling")
 

@@ -17,8 +17,9 @@ from pathlib import Path
 
 from core.errors import UserError
 from core.files import _umask
+from core.pretrained.locate import SCRATCH_EXPORT_TYPE
 
-EXPORT_MARKER = "twb-classifier"
+EXPORT_MARKER = SCRATCH_EXPORT_TYPE
 # Short probes that must tokenize identically in the workbench and in transformers.
 _PROBES = ("Hello world, this is a test.", "an UNSEEN word: zyxwv!", "a")
 

@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import UserError
-from core.pretrained.locate import _read_json, _sizes, is_scratch
+from core.pretrained.locate import SCRATCH_EXPORT_TYPE, is_scratch, read_json, sizes_of
 
 # The settings of the scratch classifier that a backbone replaces with its own.
-SCRATCH_EXPORT = "twb-classifier"  # the model_type of `twb export` of a scratch run
 SCRATCH_ONLY = ("vocab_size", "emb_dim", "n_heads", "num_layers", "ff_dim", "dropout", "positional", "pooling")
 
 
@@ -29,8 +28,8 @@ def backbone_values(name: str) -> dict[str, Any] | None:
         if is_offline():
             raise offline_error(name.strip())
         return None
-    config = _read_json(folder / "config.json", name)
-    values: dict[str, Any] = {k: v for k, v in _sizes(config).items() if v}
+    config = read_json(folder / "config.json", name)
+    values: dict[str, Any] = {k: v for k, v in sizes_of(config).items() if v}
     dropout = config.get("hidden_dropout_prob", config.get("dropout"))
     if isinstance(dropout, (int, float)):
         values["dropout"] = float(dropout)
@@ -64,10 +63,10 @@ def backbone_candidates(cwd: str | os.PathLike = ".") -> list[str]:
     from core.pretrained.sources import _describe, _folders_under, list_local_models
 
     # A classifier trained from scratch and exported is not a backbone (locate_backbone says so).
-    found = [m.name for m in list_local_models() if m.model_type != SCRATCH_EXPORT]
+    found = [m.name for m in list_local_models() if m.model_type != SCRATCH_EXPORT_TYPE]
     root = Path(cwd)
     for folder in _folders_under(root):
         described = _describe(folder)
-        if folder != root and described and described[1] != SCRATCH_EXPORT:
+        if folder != root and described and described[1] != SCRATCH_EXPORT_TYPE:
             found.append(os.path.join(".", os.path.relpath(folder, root)))
     return [name for i, name in enumerate(found) if name not in found[:i] and not is_scratch(name)]

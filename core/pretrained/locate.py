@@ -16,6 +16,9 @@ from typing import Any
 
 from core.errors import UserError
 
+# The model_type of a `twb export` of a classifier trained from scratch (core.hf.classifier).
+SCRATCH_EXPORT_TYPE = "twb-classifier"
+
 SCRATCH = "scratch"
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
 # What a tokenizer is saved as; the workbench needs the fast (tokenizers) form or what converts to it.
@@ -41,7 +44,7 @@ class BackboneSource:
 def locate_backbone(name: str, trust_remote_code: bool = False) -> BackboneSource:
     """The backbone's folder and facts; UserError naming the problem and the fix."""
     folder = _folder_of(name.strip())
-    config = _read_json(folder / "config.json", name)
+    config = read_json(folder / "config.json", name)
     _require_files(folder, name)
     if config.get("auto_map") and not trust_remote_code:
         raise UserError(f"backbone {name!r} needs remote code: it runs Python code shipped with the model",
@@ -50,7 +53,7 @@ def locate_backbone(name: str, trust_remote_code: bool = False) -> BackboneSourc
     if not (trust_remote_code and "AutoModelForSequenceClassification" in (config.get("auto_map") or {})):
         _require_classification_head(name, model_type)
     return BackboneSource(name=name, folder=folder, model_type=model_type,
-                          max_positions=_position_limit(folder, config), sizes=_sizes(config))
+                          max_positions=_position_limit(folder, config), sizes=sizes_of(config))
 
 
 def _folder_of(name: str) -> Path:
@@ -86,7 +89,7 @@ def _hub_folder(repo_id: str) -> Path:
                         "check the id and the network, or give a local model folder") from None
 
 
-def _read_json(path: Path, name: str) -> dict[str, Any]:
+def read_json(path: Path, name: str) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -111,7 +114,7 @@ def _require_classification_head(name: str, model_type: str) -> None:
     from transformers import CONFIG_MAPPING
     from transformers.models.auto.modeling_auto import MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES
 
-    if model_type == "twb-classifier":
+    if model_type == SCRATCH_EXPORT_TYPE:
         raise UserError(f"backbone {name!r} is an export of a classifier trained from scratch, not a pretrained encoder",
                         "continue it from its checkpoint (twb train --resume CHECKPOINT), or choose a pretrained encoder")
     if model_type not in CONFIG_MAPPING:
@@ -141,7 +144,7 @@ def _position_limit(folder: Path, config: dict[str, Any]) -> int:
     return min(limits) if limits else 512
 
 
-def _sizes(config: dict[str, Any]) -> dict[str, int]:
+def sizes_of(config: dict[str, Any]) -> dict[str, int]:
     """The backbone's counterparts of the scratch model's settings, for the form to show."""
     def first(*keys: str) -> int:
         for key in keys:
