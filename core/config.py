@@ -120,6 +120,9 @@ class TrainConfig:
                                     "(1: no decay); backbones only.")
     freeze_embeddings: bool = _f(False, "Keep the backbone's embeddings fixed; backbones only.")
     freeze_layers: int = _f(0, "Keep the backbone's first N layers fixed; backbones only.")
+    nproc_per_node: int = _f(
+        1, "Processes: data-parallel training in this many processes on this machine (torchrun; one GPU each "
+           "on CUDA); the effective batch is batch_size x this.")
     seed: int = _f(42, "Random seed: the same seed, config and data give the same run on the CPU.")
     device: str = _f("auto", "Device: 'auto' (CUDA when present, else CPU), 'cpu', 'cuda' or 'cuda:N'.")
     bf16: bool = _f(True, "bfloat16 autocast on CUDA: faster matrix maths at nearly the same accuracy (ignored on CPU).")

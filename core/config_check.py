@@ -54,6 +54,7 @@ MAX_VOCAB = 2**32 - 1
 MAX_BUILTIN_SAMPLES = 10_000_000
 # torch seeds are 64-bit and every epoch shuffles with seed + epoch, so stay inside int64.
 MAX_SEED = 2**63 - 1
+MAX_PROCESSES = 1024  # per machine: more than any box has GPUs or cores
 
 
 # --- memory --------------------------------------------------------------------------------
@@ -264,6 +265,8 @@ def validate(config: RunConfig, train_size: int | None = None, check_device: boo
         err("train.log_every_steps", "must be at least 1")
     if t.eval_every_steps < 0:
         err("train.eval_every_steps", "must be 0 (only at epoch ends) or more")
+    if not _whole_in(t.nproc_per_node, 1, MAX_PROCESSES):
+        err("train.nproc_per_node", f"must be a whole number from 1 to {MAX_PROCESSES} (1: one process)")
     if not _whole_in(t.seed, 0, MAX_SEED):
         err("train.seed", "must be a whole number from 0 to 2**63-1")
     dev = t.device.strip().lower()

@@ -32,6 +32,15 @@ class RunStarted:
     fresh_optimizer: bool = False  # resumed without the checkpoint's optimizer state (--fresh-optimizer)
     world_size: int = 1  # processes of a torch.distributed job; effective batch = batch_size x world_size
 
+    def placement(self) -> str:
+        """Where it trains: the device, or for a torch.distributed job the processes and the
+        effective batch ('2 processes x cpu (1 thread), effective batch 64 (32 per process)')."""
+        if self.world_size == 1:
+            return self.device
+        batch = self.config.get("train", {}).get("batch_size", 0)
+        return (f"{self.world_size} processes x {self.device}, effective batch {batch * self.world_size} "
+                f"({batch} per process)")
+
     def notices(self) -> list[str]:
         """Lines the log shows under the header: where the data came from (the cache) and the
         settings the run adjusted."""
@@ -58,6 +67,13 @@ class StepLogged:
     memory_bytes: int | None = None  # GPU memory allocated on CUDA; process RSS on CPU (rank 0's)
     # Under torch.distributed: every rank's {"rank", "step", "samples_per_s"} at this log point.
     ranks: list[dict[str, Any]] = field(default_factory=list)
+
+
+    def ranks_line(self) -> str:
+        """Each rank's samples/s under torch.distributed, 'ranks 0:812 1:640/s' ('' otherwise)."""
+        if not self.ranks:
+            return ""
+        return "ranks " + " ".join(f"{r.get('rank')}:{r.get('samples_per_s', 0):,.0f}" for r in self.ranks) + "/s"
 
 
 @dataclass(frozen=True)

@@ -31,9 +31,9 @@ from tui.exporting import Exporter, RunCheckpoints
 from tui.session_recording import SessionActivity, WorkbenchSessions
 from tui.signals import SignalExit
 from tui.terminal import safe_driver_class
-from tui.training import checkpoint_config, default_trainer_factory
+from tui.training import checkpoint_config, default_trainer_factory, job_trainer
 from tui.panes.hyperparams import HyperparamsPane
-from tui.screens.dialogs import ConfirmScreen, PromptScreen
+from tui.screens.dialogs import ChoiceScreen, ConfirmScreen, PromptScreen
 from tui.screens.help import HelpScreen
 
 TrainerFactory = Callable[..., Any]  # (config, on_event, out_dir=, resume_from=) -> Trainer-like
@@ -241,6 +241,10 @@ class WorkbenchApp(App):
     def _train(self, config: RunConfig, resume_from: str | None) -> None:
         if resume_from is not None:
             config = checkpoint_config(resume_from, config)  # the form shows it when the run starts
+        if config.train.nproc_per_node > 1:  # torchrun's workers: a child job, recording its own session
+            self._follow_job(job_trainer(config, fan_out(self.event_consumer, event_poster(self)), self.sessions,
+                                         resume_from, self.out_dir))
+            return
         out_dir = self.sessions.open_run(config, resume_from, self.out_dir)  # the session's checkpoints/
         on_event = fan_out(self.event_consumer, self.sessions.on_event, event_poster(self))
         try:
@@ -258,6 +262,12 @@ class WorkbenchApp(App):
             self.sessions.close_run(exc)
             raise
         self.sessions.close_run()  # finished, failed or cancelled, as the run's last event says
+
+    def _follow_job(self, job: Any) -> None:  # in the training worker thread
+        self.trainer = job
+        if self._cancel_requested:
+            job.cancel()
+        job.run()
 
     def _set_cursor_blink(self, blink: bool) -> None:
         # While training, a blinking cursor is a repaint twice a second for nothing (and bytes
@@ -317,6 +327,20 @@ class WorkbenchApp(App):
     async def action_quit(self) -> None:
         if not self.training:
             self.exit()
+            return
+
+        if getattr(self.trainer, "detachable", False):  # a child job can outlive the workbench
+            async def chosen(answer: str | None) -> None:
+                if answer == "leave":
+                    self.trainer.detach()
+                    self.exit()
+                elif answer == "stop":
+                    await self.stop_training()
+                    self.exit()
+
+            self.push_screen(ChoiceScreen(f"A {self.trainer.describe()} is running. Stop it (rank 0 saves a checkpoint), "
+                                          "or leave it running and follow it later with `twb attach`?",
+                                          [("s", "Stop it and quit", "stop"), ("l", "Leave it running", "leave")]), chosen)
             return
 
         async def answered(yes: bool | None) -> None:

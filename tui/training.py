@@ -57,3 +57,17 @@ def default_trainer_factory(config: RunConfig, on_event, out_dir=None, resume_fr
             out_dir = Path(resume_from).parent if resume_from is not None else DEFAULT_ROOT
     leave_a_core_for_the_ui()
     return Trainer(config, on_event, out_dir=out_dir, resume_from=resume_from)
+
+
+def job_trainer(config: RunConfig, on_event, sessions, resume_from=None, out_dir=None):
+    """A data-parallel run (train.nproc_per_node > 1): `twb train` as a child torchrun job that
+    records a session, followed through it (core.commands.train_job). With session recording
+    off the job still records, in a temporary folder: the session is how the workbench follows it."""
+    import tempfile
+
+    from core.commands.train_job import TrainJob
+    from tui.session_recording import run_name
+
+    root = sessions.root if sessions.enabled else tempfile.mkdtemp(prefix="twb-job-sessions-")
+    return TrainJob(config, on_event, sessions_root=root, session_name=run_name(config),
+                    resume_from=resume_from, out_dir=out_dir)

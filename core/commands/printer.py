@@ -61,12 +61,8 @@ class HeadlessPrinter:
             classes = ", ".join(event.label_names)
             resumed = f", resuming after epoch {event.start_epoch}" if event.start_epoch else ""
             resumed += ", with a fresh optimizer (the checkpoint has no optimizer.pt)" if event.fresh_optimizer else ""
-            batch = event.config.get("train", {}).get("batch_size", 0)
-            device = event.device if event.world_size == 1 else (
-                f"{event.world_size} processes x {event.device}, effective batch {batch * event.world_size} "
-                f"({batch} per process)")
             self._print(
-                f"Training on {device}: {event.num_train:,} train / {event.num_val:,} validation examples, "
+                f"Training on {event.placement()}: {event.num_train:,} train / {event.num_val:,} validation examples, "
                 f"{len(event.label_names)} classes ({classes}), {event.num_parameters:,} parameters, "
                 f"{event.total_epochs} epochs x {event.steps_per_epoch} steps{resumed}"
             )
@@ -80,7 +76,7 @@ class HeadlessPrinter:
             self._print(
                 f"  step {event.step}/{event.total_steps}  epoch {event.epoch} {event.epoch_progress:4.0%}  "
                 f"loss {event.loss:.4f}  lr {event.lr:.2e}  {event.samples_per_s:,.0f} samples/s  "
-                f"mem {format_bytes(event.memory_bytes)}  eta {format_duration(event.eta_s)}{_ranks(event.ranks)}"
+                f"mem {format_bytes(event.memory_bytes)}  eta {format_duration(event.eta_s)}{('  ' + event.ranks_line()) if event.ranks else ''}"
             )
         elif isinstance(event, ev.ValidationReported):
             best = " (best so far)" if event.improved else ""
@@ -122,10 +118,3 @@ class HeadlessPrinter:
             return f"(showing {MAX_CLASSES} of {len(event.label_names):,} classes; the full report could not be " \
                    f"written to {self.full_report}: {exc.strerror or exc})"
         return f"(showing {MAX_CLASSES} of {len(event.label_names):,} classes; every class in {self.full_report})"
-
-
-def _ranks(ranks: list[dict]) -> str:
-    """Each rank's samples/s under torch.distributed: '  ranks 0:812 1:640/s' (empty otherwise)."""
-    if not ranks:
-        return ""
-    return "  ranks " + " ".join(f"{r.get('rank')}:{r.get('samples_per_s', 0):,.0f}" for r in ranks) + "/s"

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core import events as ev
-from core.config import PRESETS, RunConfig, apply_overrides, check, load_toml, preset, with_field
+from core.config import PRESETS, ConfigError, RunConfig, apply_overrides, check, load_toml, preset, with_field
 from core.distributed.env import under_torchrun
 from core.errors import UserError
 
@@ -113,6 +113,7 @@ def build_config(args: argparse.Namespace) -> RunConfig:
 # --- running --------------------------------------------------------------------------------
 
 EXIT_FAILED = 1
+RECORDING_LINE = "twb: recording session "  # the workbench's job follower reads the folder from it
 REPORT_FILE = "class_report.csv"  # every class's figures, when there are too many to print
 _STOP_SIGNALS = tuple(s for s in (getattr(signal, "SIGINT", None), getattr(signal, "SIGTERM", None),
                                   getattr(signal, "SIGHUP", None)) if s is not None)
@@ -123,6 +124,14 @@ def run(args: argparse.Namespace, parallel=None, on_event: ev.EventCallback | No
 
     With --nproc-per-node, or when started by torchrun, core.commands.train_ddp runs the job and
     calls back here on every rank with its ``parallel`` (only rank 0 records a session)."""
+    if parallel is None and getattr(args, "nproc_per_node", None) is None and not under_torchrun():
+        # A saved config (or the workbench's job) asks for processes as --nproc-per-node does.
+        try:
+            configured = build_config(args).train.nproc_per_node
+        except (UserError, ConfigError):
+            configured = 1  # the run below reports it (and records it, with --session)
+        if configured > 1:
+            args.nproc_per_node = configured
     if getattr(args, "port", None) is not None and getattr(args, "nproc_per_node", None) is None:
         raise UserError("--port is used only with --nproc-per-node", "add --nproc-per-node N, or leave --port out")
     if parallel is None and (getattr(args, "nproc_per_node", None) is not None or under_torchrun()):
@@ -152,7 +161,7 @@ def open_session(args: argparse.Namespace) -> "RunTarget":
     for note in target.notes:
         _tell(f"twb: note: {note}")
     target.recorder.record_action("resume" if args.resume else "start", argv=sys.argv[1:], checkpoint=args.resume)
-    _tell(f"twb: recording session {target.recorder.folder}")
+    _tell(f"{RECORDING_LINE}{target.recorder.folder}")
     return target
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 import math
 import os
 import resource
+import sys
+import threading
+from typing import Any, Callable, TypeVar
 
 import torch
 
@@ -55,6 +58,43 @@ def configure_threads() -> int:
     if torch.get_num_threads() > cores:
         torch.set_num_threads(cores)
     return torch.get_num_threads()
+
+
+T = TypeVar("T")
+BESIDE_TRAINING_NICENESS = 10  # about a tenth of a core contended with training (Linux CFS weights)
+
+
+def beside_training(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``fn(*args, **kwargs)`` in a new thread of low CPU priority, for work that must not slow
+    a run training in this process (explanations and the errors browser, from snapshots); returns
+    its result or raises its exception.
+
+    On a machine whose cores training keeps busy, such work would otherwise take its share of
+    them: the scheduler now gives it the time training leaves idle, and little more. Linux gives
+    each thread its own nice value and the threads it starts (torch's) inherit it. A thread of
+    its own because the value cannot be raised back without privileges, and worker threads are
+    pooled. Elsewhere it just runs at normal priority.
+    """
+    outcome: dict[str, Any] = {}
+
+    def body() -> None:
+        if sys.platform == "linux":
+            try:
+                tid = threading.get_native_id()
+                os.setpriority(os.PRIO_PROCESS, tid, max(BESIDE_TRAINING_NICENESS, os.getpriority(os.PRIO_PROCESS, tid)))
+            except OSError:
+                pass  # not allowed here: normal priority
+        try:
+            outcome["value"] = fn(*args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=body, name="twb-beside-training", daemon=True)
+    worker.start()
+    worker.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096

@@ -151,7 +151,7 @@ class TrainingLogPane(Vertical):
         self._status(f"running on {e.device} · {fmt.count(e.num_parameters)} parameters")
         resumed = f", resumed after epoch {e.start_epoch}" if e.start_epoch else ""
         source = e.data_summary.get("source", e.config.get("data", {}).get("source", "")) if e.data_summary else ""
-        self.write(f"Training on {e.device}: {fmt.count(e.num_train)} train / {fmt.count(e.num_val)} val examples"
+        self.write(f"Training on {e.placement()}: {fmt.count(e.num_train)} train / {fmt.count(e.num_val)} val examples"
                    f"{' from ' + str(source) if source else ''}, classes {', '.join(e.label_names)}{resumed}")
         for notice in e.notices():
             self.write(notice)
@@ -180,6 +180,7 @@ class TrainingLogPane(Vertical):
         self.query_one("#train-stats", TextLine).set_parts([
             f"step {e.step}/{e.total_steps}", f"loss {e.loss:.4f}", f"ETA {fmt.duration(e.eta_s)}",
             f"elapsed {fmt.duration(e.elapsed_s)}", f"{fmt.rate(e.samples_per_s)} samples/s",
+            *([e.ranks_line()] if e.ranks else []),  # a rank falling behind shows here
             f"{fmt.rate(e.tokens_per_s)} tokens/s", f"lr {e.lr:.2e}",
         ])
         self._status(f"running on {self.device} · {self._memory_label()} {fmt.size(e.memory_bytes)}")

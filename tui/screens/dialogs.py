@@ -1,4 +1,4 @@
-"""Small modal dialogs: a yes/no question and a one-line text prompt (file paths)."""
+"""Small modal dialogs: a yes/no question, a choice of a few answers and a one-line text prompt (file paths)."""
 from __future__ import annotations
 
 from textual.app import ComposeResult
@@ -34,6 +34,40 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(event.button.id == "yes")
 
     def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)
+
+
+class ChoiceScreen(ModalScreen[str | None]):
+    """A question with a few answers, each on its own key; Escape answers None (neither)."""
+
+    BINDINGS = [Binding("escape", "answer(None)", "Neither")]
+
+    def __init__(self, question: str, choices: list[tuple[str, str, str]]) -> None:
+        """``choices``: (key, button label, answer), e.g. ("s", "Stop it", "stop")."""
+        super().__init__()
+        self.question, self.choices = question, choices
+        self.answer_of_key = {key: answer for key, _, answer in choices}
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.question, classes="dialog-text")
+            with Horizontal(classes="dialog-buttons"):
+                for key, label, answer in self.choices:
+                    yield Button(f"{label} ({key})", id=f"choice-{answer}", compact=True)
+            yield Label("Escape: neither", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.query(Button).first().focus()
+
+    def on_key(self, event) -> None:
+        if (answer := self.answer_of_key.get(event.key)) is not None:
+            event.stop()
+            self.dismiss(answer)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss((event.button.id or "").removeprefix("choice-"))
+
+    def action_answer(self, answer: str | None) -> None:
         self.dismiss(answer)
 
 

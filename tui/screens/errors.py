@@ -82,10 +82,11 @@ class ErrorsScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="errors")
     def _compute(self) -> None:
         from core.explain.errors import error_report
+        from core.training.devices import beside_training
 
         try:
             predict, texts, labels = self.source()
-            report = error_report(predict, texts, labels)
+            report = beside_training(error_report, predict, texts, labels)  # a run training meanwhile keeps its speed
         except UserError as exc:
             self.post_message(self.Failed(str(exc)))
             return

@@ -145,9 +145,10 @@ class ExplainScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="explain")
     def _compute(self, text: str, target: str | None, steps: int) -> None:
         from core.explain.text import explain_text
+        from core.training.devices import beside_training
 
-        try:
-            explanation = explain_text(self.provider(), text, target=target, steps=steps)
+        try:  # at low priority: a run training meanwhile keeps its speed
+            explanation = beside_training(explain_text, self.provider(), text, target=target, steps=steps)
         except UserError as exc:
             self.post_message(self.Failed(str(exc)))
             return
