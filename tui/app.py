@@ -241,7 +241,8 @@ class WorkbenchApp(App):
     def _train(self, config: RunConfig, resume_from: str | None) -> None:
         if resume_from is not None:
             config = checkpoint_config(resume_from, config)  # the form shows it when the run starts
-        if config.train.nproc_per_node > 1:  # torchrun's workers: a child job, recording its own session
+        # torchrun's workers, or a run kept out of the UI's process: a child job recording its own session.
+        if config.train.nproc_per_node > 1 or config.train.child_process:
             self._follow_job(job_trainer(config, fan_out(self.event_consumer, event_poster(self)), self.sessions,
                                          resume_from, self.out_dir))
             return

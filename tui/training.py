@@ -60,8 +60,9 @@ def default_trainer_factory(config: RunConfig, on_event, out_dir=None, resume_fr
 
 
 def job_trainer(config: RunConfig, on_event, sessions, resume_from=None, out_dir=None):
-    """A data-parallel run (train.nproc_per_node > 1): `twb train` as a child torchrun job that
-    records a session, followed through it (core.commands.train_job). With session recording
+    """A data-parallel run (train.nproc_per_node > 1) or one in a child process (train.child_process):
+    `twb train` as a child job that records a session, followed through it
+    (core.commands.train_job). With session recording
     off the job still records, in a temporary folder: the session is how the workbench follows it."""
     import tempfile
 

@@ -1,10 +1,12 @@
 """`twb train` in a child process, followed through the session it records: how the workbench
-runs a data-parallel job (``train.nproc_per_node`` above 1).
+runs a data-parallel job (``train.nproc_per_node`` above 1) or a run kept out of its own
+process (``train.child_process``).
 
-torchrun's workers must be processes of their own, so the workbench does not train them in a
-thread: it starts `twb train --config FILE --session NAME` (which launches the torchrun job,
-core.commands.train_ddp) in a process group of its own, reads the session that job's rank 0
-records, and hands each recorded engine event to ``on_event``, the same stream a Trainer in the
+torchrun's workers must be processes of their own, and a run sharing the UI's process shares
+its interpreter and cores (on a small CPU, a large share of a fine-tune's speed), so for these
+the workbench does not train in a thread: it starts `twb train --config FILE --session NAME`
+(which launches the torchrun job, core.commands.train_ddp, when there are several processes)
+in a process group of its own, reads the session that job's rank 0 records, and hands each recorded engine event to ``on_event``, the same stream a Trainer in the
 workbench's thread would produce. So the panes, F9 export (from the CheckpointSaved events)
 and the attention pane (``snapshot``: the latest checkpoint) work as for a single-process run.
 
@@ -126,7 +128,8 @@ class TrainJob:
     def describe(self) -> str:
         where = f"session {self.session_folder.name}" if self.session_folder else f"session {self.session_name}"
         pid = f"pid {self.process.pid}" if self.process else "not started"
-        return f"{self.config.train.nproc_per_node}-process training job ({pid}, {where})"
+        n = self.config.train.nproc_per_node
+        return f"{f'{n}-process ' if n > 1 else ''}training job ({pid}, {where})"
 
     # --- the child ------------------------------------------------------------------------------
 

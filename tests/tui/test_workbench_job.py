@@ -10,6 +10,7 @@ import pytest
 from core import events as ev
 from core.config import PRESETS, apply_overrides
 from core.sessions.names import user_name
+from core.training.devices import available_cores
 from core.sessions.reader import SessionLog
 from core.sessions.writer import writer_alive
 from tui.app import create_app
@@ -140,3 +141,21 @@ async def test_a_job_that_cannot_start_fails_with_its_one_line_error(sessions_di
         assert "\n" not in failed[0].message  # one line, no traceback
         assert app.log_pane.state == "failed"
     assert not app.trainer.config_path.exists()  # its settings file goes with it
+
+
+async def test_a_run_in_a_child_process_trains_with_every_core_and_the_panes_follow_it(sessions_dir):
+    seen = Seen()
+    config = apply_overrides(PRESETS["nano"], ["train.child_process=true", "train.log_every_steps=2"])
+    app = create_app(config, event_consumer=seen, install_signal_handlers=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.panes_ready.wait()
+        await pilot.press("f6")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.log_pane.state == "finished", app.log_pane.lines
+        started = seen.of(ev.RunStarted)[0]
+        assert started.world_size == 1
+        if available_cores() > 1:
+            assert "(1 thread)" not in started.device  # no core is given up to the UI
+        assert app.trainer.process.returncode == 0
+    assert only_session(sessions_dir).status() == "finished"
