@@ -26,6 +26,7 @@ from tui.config_files import ConfigFiles
 from tui.controller import Controller
 from tui.pane import Pane
 from tui.pane_focus import PaneFocus
+from tui.quitting import ask_before_quitting
 from tui.explaining import open_view
 from tui.exporting import Exporter, RunCheckpoints
 from tui.session_recording import SessionActivity, WorkbenchSessions
@@ -33,7 +34,7 @@ from tui.signals import SignalExit
 from tui.terminal import safe_driver_class
 from tui.training import checkpoint_config, default_trainer_factory, job_trainer
 from tui.panes.hyperparams import HyperparamsPane
-from tui.screens.dialogs import ChoiceScreen, ConfirmScreen, PromptScreen
+from tui.screens.dialogs import PromptScreen
 from tui.screens.help import HelpScreen
 
 TrainerFactory = Callable[..., Any]  # (config, on_event, out_dir=, resume_from=) -> Trainer-like
@@ -329,28 +330,7 @@ class WorkbenchApp(App):
         if not self.training:
             self.exit()
             return
-
-        if getattr(self.trainer, "detachable", False):  # a child job can outlive the workbench
-            async def chosen(answer: str | None) -> None:
-                if answer == "leave":
-                    self.trainer.detach()
-                    self.exit()
-                elif answer == "stop":
-                    await self.stop_training()
-                    self.exit()
-
-            self.push_screen(ChoiceScreen(f"A {self.trainer.describe()} is running. Stop it (rank 0 saves a checkpoint), "
-                                          "or leave it running and follow it later with `twb attach`?",
-                                          [("s", "Stop it and quit", "stop"), ("l", "Leave it running", "leave")]), chosen)
-            return
-
-        async def answered(yes: bool | None) -> None:
-            if yes:
-                await self.stop_training()
-                self.exit()
-
-        self.push_screen(ConfirmScreen("Training is running. Cancel it and quit?", yes="Cancel and quit", no="Keep training"),
-                         answered)
+        ask_before_quitting(self)  # cancel the run; a child job may also be left running
 
     def get_driver_class(self):  # Textual's, dropping output once the terminal is gone (tui.terminal)
         return safe_driver_class(super().get_driver_class())
