@@ -53,6 +53,13 @@ def only_session(folder: Path) -> SessionLog:
     return SessionLog.open(sessions[0])
 
 
+async def started_a_long_job(app, pilot, seen: Seen) -> None:
+    """F6, then wait (in a thread, not the app's loop) for the job's first logged step."""
+    await app.panes_ready.wait()
+    await pilot.press("f6")
+    assert await asyncio.to_thread(seen.stepped.wait, 180)
+
+
 async def test_the_panes_follow_a_two_process_job_to_its_end(sessions_dir):
     seen = Seen()
     app = create_app(job_config(), event_consumer=seen, install_signal_handlers=False)
@@ -85,9 +92,7 @@ async def test_f7_stops_every_rank_and_rank_0_saves_the_interrupt_checkpoint(ses
     seen = Seen()
     app = create_app(job_config("train.epochs=200"), event_consumer=seen, install_signal_handlers=False)
     async with app.run_test(size=(100, 30)) as pilot:
-        await app.panes_ready.wait()
-        await pilot.press("f6")
-        assert await asyncio.to_thread(seen.stepped.wait, 180)
+        await started_a_long_job(app, pilot, seen)
         await pilot.press("f7")
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -102,9 +107,7 @@ async def test_quitting_can_leave_the_job_running_for_twb_attach(sessions_dir):
     seen = Seen()
     app = create_app(job_config("train.epochs=200"), event_consumer=seen, install_signal_handlers=False)
     async with app.run_test(size=(100, 30)) as pilot:
-        await app.panes_ready.wait()
-        await pilot.press("f6")
-        assert await asyncio.to_thread(seen.stepped.wait, 180)
+        await started_a_long_job(app, pilot, seen)
         await pilot.press("ctrl+q")
         assert isinstance(app.screen, ChoiceScreen)
         assert "2-process training job" in app.screen.question and "twb attach" in app.screen.question
