@@ -53,6 +53,7 @@ class TrainJob:
         self.log_path: Path | None = None  # the job's stdout and stderr
         self.config_path: Path | None = None
         self.outcome: ev.Event | None = None
+        self.data: Any = None  # the validation split the errors browser lists (once prepared)
         self._latest_checkpoint: str | None = None
         self._snapshot: tuple[str, Any] | None = None  # (checkpoint path, ClassifierSnapshot)
         self._wake = threading.Event()
@@ -70,6 +71,7 @@ class TrainJob:
             self._finish(ev.TrainingFailed(f"the training job could not start: {exc}",
                                            "check that this Python can run `python -m core.cli train`"))
             return
+        self.data = self._prepared_data()  # before any event: RunStarted offers its validation texts
         log = None
         shown = 0
         held: ev.Event | None = None  # the recorded terminal event, passed on once the job has exited
@@ -124,6 +126,17 @@ class TrainJob:
             self._snapshot = (path, ClassifierSnapshot(loaded.model, loaded.encoder, loaded.label_names,
                                                        loaded.max_seq_len))
         return self._snapshot[1]
+
+    def _prepared_data(self) -> Any:
+        """The run's data as the job prepares it (from the data cache, quickly, once the job has
+        prepared it before), for the errors browser and the attention pane's examples; None when
+        it cannot be prepared here: the job itself then reports why."""
+        from core.data.prepare import prepare_data
+
+        try:
+            return prepare_data(self.config.data, self.config.model, self.config.train.seed)
+        except Exception:  # noqa: BLE001 - the job's own TrainingFailed says what is wrong
+            return None
 
     def describe(self) -> str:
         where = f"session {self.session_folder.name}" if self.session_folder else f"session {self.session_name}"

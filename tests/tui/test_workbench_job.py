@@ -15,6 +15,7 @@ from core.sessions.reader import SessionLog
 from core.sessions.writer import writer_alive
 from tui.app import create_app
 from tui.screens.dialogs import ChoiceScreen
+from tui.screens.errors import ErrorsScreen
 from tui.session_recording import EXPLORE_NAME
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,6 +85,14 @@ async def test_the_panes_follow_a_two_process_job_to_its_end(sessions_dir):
         await pilot.pause()
         assert app.attention_pane.view is not None, app.attention_pane.error
         assert app.attention_pane.view.weights.shape[:2] == (1, 2)  # nano: 1 layer, 2 heads
+        # The errors browser lists the job model's mistakes on the run's validation split.
+        await pilot.press("ctrl+g")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, ErrorsScreen), app.screen
+        assert app.screen.report is not None, app.screen.query_one("#errors-header").render()
+        assert sum(map(sum, app.screen.report.confusion)) == seen.of(ev.RunStarted)[0].num_val
     session = only_session(sessions_dir)
     assert session.status() == "finished"
 
