@@ -71,7 +71,6 @@ class TrainJob:
             self._finish(ev.TrainingFailed(f"the training job could not start: {exc}",
                                            "check that this Python can run `python -m core.cli train`"))
             return
-        self.data = self._prepared_data()  # before any event: RunStarted offers its validation texts
         log = None
         shown = 0
         held: ev.Event | None = None  # the recorded terminal event, passed on once the job has exited
@@ -89,8 +88,12 @@ class TrainJob:
                         continue
                     if isinstance(event, ev.TERMINAL_EVENTS):
                         held = event
-                    else:
-                        self.on_event(event)
+                        continue
+                    if isinstance(event, ev.RunStarted) and self.data is None:
+                        # The job has prepared (and cached) the data by now: reading it here is quick,
+                        # and done before RunStarted, which offers its validation texts.
+                        self.data = self._prepared_data()
+                    self.on_event(event)
                 shown = len(log)
             if exited or self._detached:
                 break
@@ -128,9 +131,8 @@ class TrainJob:
         return self._snapshot[1]
 
     def _prepared_data(self) -> Any:
-        """The run's data as the job prepares it (from the data cache, quickly, once the job has
-        prepared it before), for the errors browser and the attention pane's examples; None when
-        it cannot be prepared here: the job itself then reports why."""
+        """The run's data as the job prepared it (from the data cache), for the errors browser and
+        the attention pane's examples; None when it cannot be prepared here."""
         from core.data.prepare import prepare_data
 
         try:
