@@ -54,8 +54,8 @@ class TrainJob:
         self.config_path: Path | None = None
         self.outcome: ev.Event | None = None
         self.data: Any = None  # the validation split the errors browser lists (once prepared)
-        self._latest_checkpoint: str | None = None
-        self._snapshot: tuple[str, Any] | None = None  # (checkpoint path, ClassifierSnapshot)
+        self._latest_checkpoint: tuple[str, int] | None = None  # (folder, step) of the newest save
+        self._snapshot: tuple[tuple[str, int], Any] | None = None  # (that, its ClassifierSnapshot)
         self._wake = threading.Event()
         self._detached = False
         self._stop_signal: int | None = None  # asked for before the child existed
@@ -119,15 +119,15 @@ class TrainJob:
     def snapshot(self) -> Any:
         """The model of the latest checkpoint, for the attention pane (None before the first one).
         Loaded again only when a newer checkpoint was saved."""
-        path = self._latest_checkpoint
-        if path is None:
+        latest = self._latest_checkpoint
+        if latest is None:
             return None
-        if self._snapshot is None or self._snapshot[0] != path:
+        if self._snapshot is None or self._snapshot[0] != latest:
             from core.training.checkpoint import ClassifierSnapshot, load_classifier
 
-            loaded = load_classifier(path)
-            self._snapshot = (path, ClassifierSnapshot(loaded.model, loaded.encoder, loaded.label_names,
-                                                       loaded.max_seq_len))
+            loaded = load_classifier(latest[0])
+            self._snapshot = (latest, ClassifierSnapshot(loaded.model, loaded.encoder, loaded.label_names,
+                                                         loaded.max_seq_len))
         return self._snapshot[1]
 
     def _prepared_data(self) -> Any:
@@ -208,7 +208,8 @@ class TrainJob:
         except (TypeError, KeyError, ValueError):
             return None  # a damaged line: the session's own reader reports it on replay
         if isinstance(event, ev.CheckpointSaved):
-            self._latest_checkpoint = event.path
+            # (folder, step): last/ and best/ are saved again into the same folder
+            self._latest_checkpoint = (event.path, event.step)
         return event
 
     def _final_event(self, recorded: ev.Event | None, code: int) -> ev.Event:
