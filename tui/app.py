@@ -242,16 +242,15 @@ class WorkbenchApp(App):
     def _train(self, config: RunConfig, resume_from: str | None) -> None:
         if resume_from is not None:
             config = checkpoint_config(resume_from, config)  # the form shows it when the run starts
-        # torchrun's workers, or a run kept out of the UI's process: a child job recording its own session.
-        if config.train.nproc_per_node > 1 or config.train.child_process:
-            self._follow_job(job_trainer(config, fan_out(self.event_consumer, event_poster(self)), self.sessions,
-                                         resume_from, self.out_dir))
-            return
-        out_dir = self.sessions.open_run(config, resume_from, self.out_dir)  # the session's checkpoints/
+        # torchrun's workers, or a run kept out of the UI's process: a child job that records its own
+        # session, so the workbench opens none (its recorder then passes nothing on).
+        job = config.train.nproc_per_node > 1 or config.train.child_process
+        out_dir = self.out_dir if job else self.sessions.open_run(config, resume_from, self.out_dir)
         on_event = fan_out(self.event_consumer, self.sessions.on_event, event_poster(self))
         try:
             try:
-                trainer = self.trainer_factory(config, on_event, out_dir=out_dir, resume_from=resume_from)
+                trainer = job_trainer(config, on_event, self.sessions, resume_from, out_dir) if job else \
+                    self.trainer_factory(config, on_event, out_dir=out_dir, resume_from=resume_from)
             except ImportError as exc:
                 from core.events import TrainingFailed
                 on_event(TrainingFailed(f"the training engine is not available: {exc}", "install the project with its dependencies"))
@@ -264,12 +263,6 @@ class WorkbenchApp(App):
             self.sessions.close_run(exc)
             raise
         self.sessions.close_run()  # finished, failed or cancelled, as the run's last event says
-
-    def _follow_job(self, job: Any) -> None:  # in the training worker thread
-        self.trainer = job
-        if self._cancel_requested:
-            job.cancel()
-        job.run()
 
     def _set_cursor_blink(self, blink: bool) -> None:
         # While training, a blinking cursor is a repaint twice a second for nothing (and bytes
