@@ -12,7 +12,7 @@ import sys
 from typing import Iterable
 
 from core.config import ConfigError
-from core.errors import UserError
+from core.errors import ERROR_PREFIX, UserError
 
 COMMAND_MODULES = [
     "core.commands.train",
@@ -54,10 +54,10 @@ def run_command(args: argparse.Namespace) -> int:
         return code
     except ConfigError as exc:
         for error in exc.errors:
-            print(f"twb: error: {error}", file=sys.stderr)
+            print(f"{ERROR_PREFIX}{error}", file=sys.stderr)
         return 2
     except UserError as exc:
-        print(f"twb: error: {exc}", file=sys.stderr)
+        print(f"{ERROR_PREFIX}{exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("twb: interrupted", file=sys.stderr)

@@ -6,6 +6,9 @@ pane. Tracebacks are kept for bugs.
 """
 from __future__ import annotations
 
+# How every command's one-line error starts on stderr (the workbench's job follower reads them back).
+ERROR_PREFIX = "twb: error: "
+
 
 class UserError(Exception):
     def __init__(self, message: str, hint: str = ""):

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from core import events as ev
+from core.errors import ERROR_PREFIX
 from core.files import write_text_atomic
 from core.formatting import format_bytes, format_duration
 
@@ -50,7 +51,7 @@ class HeadlessPrinter:
                 self._print(self._write_full_report(event))
         elif isinstance(event, ev.TrainingFailed):
             hint = f" ({event.hint.splitlines()[0]})" if event.hint else ""
-            self._print(f"twb: error: {event.message}{hint}", self.err)
+            self._print(f"{ERROR_PREFIX}{event.message}{hint}", self.err)
             rest = event.hint.splitlines()[1:]
             if rest:  # a bug's traceback: kept for the report, after the one-line error
                 self._print("\n".join(rest), self.err)

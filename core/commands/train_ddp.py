@@ -13,7 +13,7 @@ import sys
 
 from core import events as ev
 from core.config import ConfigError, check
-from core.errors import UserError
+from core.errors import ERROR_PREFIX, UserError
 
 # torchrun's own worker options, never passed on to the workers.
 _LAUNCH_OPTIONS = ("nproc_per_node", "port")
@@ -92,5 +92,5 @@ def _said(main: bool, exc: Exception) -> str:
     lines = [str(e) for e in exc.errors] if isinstance(exc, ConfigError) else [str(exc)]
     if main:
         for line in lines:
-            print(f"twb: error: {line}", file=sys.stderr, flush=True)
+            print(f"{ERROR_PREFIX}{line}", file=sys.stderr, flush=True)
     return "; ".join(lines)

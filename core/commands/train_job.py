@@ -6,8 +6,9 @@ torchrun's workers must be processes of their own, and a run sharing the UI's pr
 its interpreter and cores (on a small CPU, a large share of a fine-tune's speed), so for these
 the workbench does not train in a thread: it starts `twb train --config FILE --session NAME`
 (which launches the torchrun job, core.commands.train_ddp, when there are several processes)
-in a process group of its own, reads the session that job's rank 0 records, and hands each recorded engine event to ``on_event``, the same stream a Trainer in the
-workbench's thread would produce. So the panes, F9 export (from the CheckpointSaved events)
+in a process group of its own, reads the session that job's rank 0 records, and hands each
+recorded engine event to ``on_event``, the same stream a Trainer in the workbench's thread
+would produce. So the panes, F9 export (from the CheckpointSaved events)
 and the attention pane (``snapshot``: the latest checkpoint) work as for a single-process run.
 
 Its own process group keeps the job out of the terminal's reach: leaving the workbench
@@ -28,9 +29,9 @@ from typing import Any
 from core import events as ev
 from core.commands.train import RECORDING_LINE
 from core.config import RunConfig, dumps_toml
+from core.errors import ERROR_PREFIX
 
 POLL_S = 0.2  # how often the session log is read while the job runs
-ERROR_PREFIX = "twb: error: "
 
 
 class TrainJob:

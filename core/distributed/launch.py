@@ -19,7 +19,7 @@ import tempfile
 import uuid
 from typing import Any, Iterable
 
-from core.errors import UserError
+from core.errors import ERROR_PREFIX, UserError
 
 # Our worker's failures start so when they only report that another rank went away.
 LOST_CONTACT = "lost contact with the job"
@@ -106,7 +106,7 @@ def _run(job: Any, worker_argv: list[str]) -> int:
             return max(codes)  # a signal to a worker stopped the job: rank 0 saved and said so
         rank, line = describe_failure(exc.failures)
         if rank != 0 or recorded_message(exc.failures[rank]) is None:  # rank 0 prints its own errors
-            print(f"twb: error: {line}", file=sys.stderr, flush=True)
+            print(f"{ERROR_PREFIX}{line}", file=sys.stderr, flush=True)
         return 1
     except SignalException as exc:
         return 128 + int(exc.sigval)
