@@ -41,7 +41,9 @@ def open_compare(tmux: Tmux) -> str:
         tmux.keys("Down")
     tmux.wait_for("* gamma", "* beta", "* alpha")
     tmux.keys("c")
-    return tmux.wait_for("Comparing 3 runs", "BEST ACC", "gamma: no epoch completed", "beta: failed")
+    # The names too: under load the table was once captured before its name column had its width.
+    return tmux.wait_for("Comparing 3 runs", "BEST ACC", "gamma: no epoch completed", "beta: failed",
+                         "o gamma", "x beta", "+ alpha")
 
 
 def run_compare(captures: Path | None = None) -> list[str]:
