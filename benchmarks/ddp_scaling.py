@@ -6,6 +6,8 @@ of `twb train` with the same effective batch, in this order:
   plain   1 process  x all cores as threads, batch B          (the baseline)
   ddp-1   1 process  x all cores, batch B, through torchrun    (the distributed path's overhead)
   ddp-N   N processes x cores/N threads, batch B/N per process (data parallelism)
+  apart   N plain runs at once, 1 thread and batch B/N each, not connected: the most N
+          processes get out of this machine, so the ceiling of ddp-N's ratio here
 
 Each run is recorded as a session; training samples/s are the examples the epoch trained over
 the time from the first step to the end of the epoch (the session's EpochCompleted.elapsed_s),
@@ -33,6 +35,21 @@ SEED_SHAPE = ["--preset", "seed", "--set", "data.source=file", "--set", "data.to
 
 
 def train_run(name: str, workdir: Path, train: Path, dev: Path, batch: int, nproc: int | None) -> dict:
+    return finish_run(start_run(name, workdir, train, dev, batch, nproc))
+
+
+def side_by_side(name: str, workdir: Path, train: Path, dev: Path, batch: int, nproc: int) -> dict:
+    """NPROC plain one-thread runs at once, each of batch B/N: what NPROC processes get out of
+    this machine with no communication at all, the ceiling for data parallelism here."""
+    runs = [finish_run(proc) for proc in [start_run(f"{name}{i}", workdir, train, dev, batch, None, threads=1)
+                                          for i in range(nproc)]]
+    return {"name": name, "device": f"{nproc} x {runs[0]['device']}", "world": nproc,
+            "samples_per_s": sum(r["samples_per_s"] for r in runs), "seconds": max(r["seconds"] for r in runs),
+            "accuracy": float("nan")}
+
+
+def start_run(name: str, workdir: Path, train: Path, dev: Path, batch: int, nproc: int | None,
+              threads: int | None = None) -> tuple:
     sessions = workdir / "sessions"
     argv = [sys.executable, "-m", "core.cli", "train", "--quiet", *SEED_SHAPE, "--data", str(train), "--val", str(dev),
             "--set", f"train.batch_size={batch}", "--out", str(workdir / name), "--session", name,
@@ -41,9 +58,17 @@ def train_run(name: str, workdir: Path, train: Path, dev: Path, batch: int, npro
         argv += ["--nproc-per-node", str(nproc)]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("OMP_NUM_THREADS", None)
-    done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        sys.exit(f"{name} failed ({done.returncode}):\n{done.stderr}")
+    if threads is not None:
+        env["OMP_NUM_THREADS"] = str(threads)
+    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return name, sessions, batch, proc
+
+
+def finish_run(started_run: tuple) -> dict:
+    name, sessions, batch, proc = started_run
+    _, stderr = proc.communicate()
+    if proc.returncode != 0:
+        sys.exit(f"{name} failed ({proc.returncode}):\n{stderr}")
     folder = next(p for p in sessions.iterdir() if p.name.endswith(name))
     records = [json.loads(line) for line in (folder / "session.jsonl").read_text().splitlines()]
     started = next(r for r in records if r.get("type") == "RunStarted")
@@ -75,8 +100,9 @@ def main() -> int:
         runs = [train_run("plain", workdir, train, data_dir / "dev.tsv", args.batch, None),
                 train_run("ddp-1", workdir, train, data_dir / "dev.tsv", args.batch, 1),
                 train_run(f"ddp-{args.nproc}", workdir, train, data_dir / "dev.tsv", args.batch // args.nproc,
-                          args.nproc)]
-    plain, one, many = runs
+                          args.nproc),
+                side_by_side("apart", workdir, train, data_dir / "dev.tsv", args.batch // args.nproc, args.nproc)]
+    plain, one, many, apart = runs
     print(f"SST-2, {args.rows or 'all'} train rows, 1 epoch, seed-shaped model, effective batch {args.batch}")
     print(f"{'run':<8} {'device':<36} {'seconds':>8} {'samples/s':>10} {'dev acc':>8}")
     for run in runs:
@@ -88,6 +114,9 @@ def main() -> int:
     print(f"ddp-{args.nproc} / plain samples/s: {speedup:.2f}x (target >= 1.40x)")
     print(f"ddp-{args.nproc} - plain dev accuracy: {gap:+.2f} points (target within 1)")
     print(f"ddp-1 overhead vs plain: {overhead * 100:+.1f}% (target <= 3%)")
+    print(f"ceiling: {args.nproc} unconnected one-thread runs side by side / plain: "
+          f"{apart['samples_per_s'] / plain['samples_per_s']:.2f}x; ddp-{args.nproc} reaches "
+          f"{many['samples_per_s'] / apart['samples_per_s']:.0%} of it")
     return 0
 
 

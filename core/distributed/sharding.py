@@ -1,12 +1,16 @@
 """Which examples each rank trains and evaluates.
 
-Training: every rank builds the same length-bucketed batch order from the one seed of the epoch
-(``core.data.batching.batch_order`` with the per-rank batch size), and rank ``r`` takes batches
-``r, r + W, r + 2W, ...``. Every rank gets the same number of steps, ``floor(B / W)`` of the
-epoch's ``B`` batches, so no rank waits in a collective for a step another never takes. The
-remainder — the last ``B mod W`` batches of the shuffled order, at most ``W - 1`` batches — is not
-trained that epoch; the order changes every epoch, so it is different examples each time. With
-one process nothing is left out and the batches are the plain trainer's.
+Training: every rank builds the same length-bucketed order of *global* batches — the batches
+of one process training with batch ``B x W`` (``core.data.batching.batch_order``) from the one
+seed of the epoch — and at each step rank ``r`` takes every ``W``-th example of that step's
+global batch, starting at ``r``. So the ranks' slices of a step come from the same length
+bucket and pad to about the same length: no rank waits at the gradient all-reduce for another
+that drew a batch of long sentences (with a batch per rank drawn from anywhere in the shuffled
+order, the step took as long as the longest of ``W`` random batches). Every rank gets the same
+number of steps, one per global batch; a last global batch with fewer examples than ranks (at
+most ``W - 1`` examples) is not trained that epoch, a different one each epoch. With one process
+the batches are exactly the plain trainer's, and with ``W`` processes of batch ``B`` the global
+batches are exactly those of one process with batch ``B x W``.
 
 Validation: the examples sorted by length are dealt out in turn (rank ``r`` gets positions
 ``r, r + W, ...``), so every example is evaluated exactly once — nothing repeated to even the
@@ -21,15 +25,14 @@ from core.data.batching import batch_order, collate
 
 
 def steps_per_epoch(num_examples: int, batch_size: int, world_size: int) -> int:
-    batches = -(-num_examples // batch_size)
-    return batches // world_size
+    full, rest = divmod(num_examples, batch_size * world_size)
+    return full + (1 if rest >= world_size else 0)
 
 
 def rank_batches(lengths: list[int], batch_size: int, world_size: int, rank: int, seed: int) -> list[list[int]]:
     """The example indices of rank ``rank``'s batches for the epoch shuffled by ``seed``."""
-    batches = batch_order(lengths, batch_size, shuffle=True, seed=seed)
-    steps = len(batches) // world_size
-    return batches[rank:steps * world_size:world_size]
+    global_batches = batch_order(lengths, batch_size * world_size, shuffle=True, seed=seed)
+    return [batch[rank::world_size] for batch in global_batches if len(batch) >= world_size]
 
 
 def iterate_rank_batches(split: Any, batch_size: int, world_size: int, rank: int, seed: int) -> Iterator[Any]:

@@ -85,7 +85,7 @@ def test_two_processes_learn_and_rank_0_alone_prints_and_writes(two_process_run)
     steps = [r for r in records if r["type"] == "StepLogged"]
     assert steps and all(sorted(r["rank"] for r in s["ranks"]) == [0, 1] for s in steps)
     assert all(r["step"] == s["step"] and r["samples_per_s"] > 0 for s in steps for r in s["ranks"])
-    assert started["steps_per_epoch"] == 1800 // 16 // 2  # 113 batches of 16 shared by 2 ranks
+    assert started["steps_per_epoch"] == -(-1800 // 32)  # 57 global batches of 2 x 16, a slice each
 
 
 def test_resume_across_world_sizes_2_to_1_to_2_and_exact_with_the_same(two_process_run, tmp_path):
