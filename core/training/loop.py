@@ -54,11 +54,13 @@ def build_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Opt
 def train_step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: Any, lr: float,
                cfg: TrainConfig, device: torch.device,
                weights_lock: contextlib.AbstractContextManager | None = None,
-               class_weight: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+               class_weight: torch.Tensor | None = None,
+               gradients_ready: Callable[[], None] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """One optimizer step on one batch (or the ``MicroBatches`` of an accumulated step) at
     learning rate ``lr``: the loss (0-d) of the whole step and its logits (B, C), left on the
     device (reading them would synchronise). ``weights_lock`` is held only while the weights
-    change."""
+    change; ``gradients_ready`` runs once the gradients are in, before clipping and the update
+    (the ``Parallel``'s, core.training.parallel)."""
     from core.training.finetune import step_normaliser, summed_loss
 
     for group in optimizer.param_groups:
@@ -76,6 +78,8 @@ def train_step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: 
         all_logits.append(logits.detach())
     loss = losses[0] if len(losses) == 1 else torch.stack(losses).sum()
     logits = all_logits[0] if len(all_logits) == 1 else torch.cat(all_logits)
+    if gradients_ready is not None:
+        gradients_ready()
     if cfg.grad_clip > 0:
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
     with weights_lock or contextlib.nullcontext():

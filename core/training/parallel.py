@@ -31,6 +31,9 @@ class SingleProcess:
         """The module train steps call (DDP wraps it to average gradients)."""
         return model
 
+    def gradients_ready(self) -> None:
+        """Called after each step's backward, before clipping and the optimizer (nothing here)."""
+
     def steps_per_epoch(self, split: Any, batch_size: int) -> int:
         from core.data.batching import num_batches
 

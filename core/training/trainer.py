@@ -333,7 +333,7 @@ class Trainer:
                 batch = batch.to(device)
             lr = lr_at(progress.step, tcfg, run.total_steps)
             loss, logits = train_step(run.step_model, run.optimizer, batch, lr, tcfg, device, self._weights_lock,
-                                      run.class_weight)
+                                      run.class_weight, self._par.gradients_ready)
             progress.step += 1
             progress.batch_in_epoch = index + 1
             window.add(loss, (logits.argmax(dim=-1) == batch.labels).sum(), batch.labels.shape[0], batch.num_tokens)

@@ -136,6 +136,42 @@ def test_validation_across_ranks_is_exact(tmp_path):
     assert shared["loss"] == pytest.approx(alone.loss, rel=1e-6)
 
 
+def test_two_ranks_train_the_weights_of_one_process_on_the_global_batch(tmp_path):
+    """DDP on gloo with the token table's gradients sent sparse: after three steps of AdamW with
+    clipping, the weights are those of one process stepping on the ranks' batches together."""
+    from ddp_step_common import CONFIG, global_batches, new_model
+    from safetensors.torch import load_file, save_file
+
+    from core.data.batching import collate
+    from core.training.loop import build_optimizer, train_step
+
+    torch.manual_seed(5)
+    model = new_model()
+    save_file(model.state_dict(), str(tmp_path / "w.safetensors"))
+    done = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+         "--log-dir", str(tmp_path / "logs"), str(ROOT / "tests" / "core" / "ddp_step_worker.py"),
+         str(tmp_path / "w.safetensors"), str(tmp_path / "after.safetensors")],
+        cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "after.safetensors.json").read_text()) == {"sparse": True}
+    optimizer = build_optimizer(model, CONFIG.train)
+    for ids, labels in global_batches():
+        train_step(model, optimizer, collate(ids, labels, list(range(len(ids)))), 1e-2, CONFIG.train,
+                   torch.device("cpu"))
+    shared = load_file(str(tmp_path / "after.safetensors"))
+    moved = (model.embedding.weight - load_file(str(tmp_path / "w.safetensors"))["embedding.weight"]).abs().max()
+    assert moved > 1e-3  # the steps did train the table
+    width = CONFIG.model.emb_dim
+    for name, alone in model.state_dict().items():
+        theirs = shared[name]
+        if name.endswith("in_proj.bias"):
+            # The keys' bias has a true gradient of exactly 0 (softmax ignores a shift shared by
+            # every key); Adam scales its rounding noise up to full steps, so compare Q and V only.
+            alone, theirs = torch.cat([alone[:width], alone[2 * width:]]), torch.cat([theirs[:width], theirs[2 * width:]])
+        torch.testing.assert_close(theirs, alone, rtol=0, atol=1e-4, msg=name)
+
+
 @pytest.mark.parametrize("fault, said", [("raise", "failed: training failed unexpectedly: RuntimeError: injected "
                                                    "failure"), ("kill", "was killed by SIGKILL")])
 def test_a_rank_that_fails_ends_the_job_with_one_line_naming_it(tmp_path, fault, said):
