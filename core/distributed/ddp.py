@@ -107,7 +107,9 @@ class DistributedRun:
                 if isinstance(m, torch.nn.Embedding) and m.weight.requires_grad and uses[id(m.weight)] == 1:
                     m.sparse = True
                     self._sparse.append(m.weight)
-        return DistributedDataParallel(model, device_ids=ids)
+        # Gradients as views into DDP's all-reduce buckets: no copy into the buckets and back each
+        # step (3-43% more samples/s over 2 gloo ranks in four paired runs; the weights are the same).
+        return DistributedDataParallel(model, device_ids=ids, gradient_as_bucket_view=True)
 
     def gradients_ready(self) -> None:
         """Sparse token-table gradients, summed over the ranks, made dense again: clipping and
