@@ -45,7 +45,6 @@ class DistributedRun:
         self.is_main = env.is_main
         self.device = device
         self.seed = seed
-        self._stop_every = STOP_CHECK_EVERY
         self._stop_calls = 0
         self._resumed = False
         self._last_mark = time.perf_counter()
@@ -155,7 +154,7 @@ class DistributedRun:
 
     def should_stop(self, asked: bool) -> bool:
         self._stop_calls += 1
-        if self._stop_calls % self._stop_every:
+        if self._stop_calls % STOP_CHECK_EVERY:
             return False
         return self.stop_now(asked)
 
