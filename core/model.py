@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from core.config import ModelConfig
+from core.dropout import Dropout, dropout
 
 PAD_ID = 0
 
@@ -62,14 +63,16 @@ class SelfAttention(nn.Module):
         q, k, v = self.heads(x)  # (B, H, T, D) each
         mask = None if key_mask is None else key_mask[:, None, None, :]  # (B, 1, 1, T)
         p = self.dropout if self.training else 0.0
-        if need_weights:
+        # With dropout on a CPU, SDPA takes its unfused path anyway, and draws its mask slowly.
+        if need_weights or (p and not x.is_cuda):
             scores = (q @ k.transpose(-2, -1)) / math.sqrt(self.head_dim)  # (B, H, T, T)
             if mask is not None:
                 scores = scores.masked_fill(~mask, float("-inf"))
             weights = scores.softmax(dim=-1)  # padding keys: exactly 0
-            if p:
-                weights = F.dropout(weights, p)  # the weights used are the ones returned
+            weights = dropout(weights, p)  # the weights used are the ones returned
             y = weights @ v  # (B, H, T, D)
+            if not need_weights:
+                weights = None
         else:
             weights = None
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)  # (B, H, T, D)
@@ -87,9 +90,9 @@ class EncoderLayer(nn.Module):
         self.linear2 = nn.Linear(ff_dim, emb_dim)
         self.norm1 = nn.LayerNorm(emb_dim)
         self.norm2 = nn.LayerNorm(emb_dim)
-        self.dropout = nn.Dropout(dropout)  # inside the feed-forward
-        self.dropout1 = nn.Dropout(dropout)  # on the attention branch
-        self.dropout2 = nn.Dropout(dropout)  # on the feed-forward branch
+        self.dropout = Dropout(dropout)  # inside the feed-forward
+        self.dropout1 = Dropout(dropout)  # on the attention branch
+        self.dropout2 = Dropout(dropout)  # on the feed-forward branch
 
     def forward(self, x: Tensor, key_mask: Tensor | None, need_weights: bool = False) -> tuple[Tensor, Tensor | None]:
         attn, weights = self.self_attn(x, key_mask, need_weights)  # (B, T, E), (B, H, T, T) | None
@@ -134,11 +137,11 @@ class TransformerClassifier(nn.Module):
             # Fixed, so recomputed rather than stored in checkpoints.
             self.register_buffer("positional_encoding", sinusoidal_table(self.num_positions, cfg.emb_dim), persistent=False)
         self.cls = nn.Parameter(torch.randn(cfg.emb_dim) * 0.02) if self.use_cls else None
-        self.embed_dropout = nn.Dropout(cfg.dropout)
+        self.embed_dropout = Dropout(cfg.dropout)
         self.layers = nn.ModuleList(
             EncoderLayer(cfg.emb_dim, cfg.n_heads, cfg.ff_dim, cfg.dropout) for _ in range(cfg.num_layers)
         )
-        self.head_dropout = nn.Dropout(cfg.dropout)
+        self.head_dropout = Dropout(cfg.dropout)
         self.head = nn.Linear(cfg.emb_dim, num_classes)
 
     def _encode(self, input_ids: Tensor, attention_mask: Tensor | None, need_weights: bool
