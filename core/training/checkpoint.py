@@ -30,6 +30,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from core.config import RunConfig, from_dict, save_toml, to_dict
+from core.training.adam import Optimizer
 from core.training.checkpoint_state import capture_rng_state, restore_rng_state, state_problem  # noqa: F401 (re-exported)
 from core.errors import UserError
 
@@ -134,7 +135,7 @@ def save_checkpoint(
     config: RunConfig,
     label_names: list[str],
     state: dict[str, Any],
-    optimizer: torch.optim.Optimizer | None = None,
+    optimizer: Optimizer | None = None,
 ) -> Path:
     """Write a checkpoint folder atomically; ``state`` is the trainer's plain-data progress.
 

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from core.config import TrainConfig
+from core.training.adam import FusedAdam, Optimizer
 
 
 def set_seed(seed: int) -> None:
@@ -28,7 +29,7 @@ def set_seed(seed: int) -> None:
     torch.manual_seed(seed)  # also seeds every CUDA device
 
 
-def build_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+def build_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> Optimizer:
     """Adam (the tutorial's) or AdamW; weight decay skips biases, norms and embeddings' padding.
 
     Decaying LayerNorm gains and biases only hurts, so, as in nanoGPT, only matrices
@@ -43,15 +44,14 @@ def build_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Opt
         no_decay = [p for p in group["params"] if p.dim() < 2]
         groups += [{"params": decay, "weight_decay": cfg.weight_decay, "lr_scale": group["lr_scale"]},
                    {"params": no_decay, "weight_decay": 0.0, "lr_scale": group["lr_scale"]}]
+    # fused: one kernel for the whole update, about 3x faster than foreach on a CPU.
+    if FusedAdam.supports(p for group in groups for p in group["params"]):
+        return FusedAdam(groups, lr=cfg.lr, decoupled=cfg.optimizer == "adamw")
     cls = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
-    try:
-        # fused: one kernel for the whole update, about 3x faster than foreach on a CPU.
-        return cls(groups, lr=cfg.lr, fused=True)
-    except (RuntimeError, TypeError, ValueError):  # a device or dtype without a fused kernel
-        return cls(groups, lr=cfg.lr, foreach=True)
+    return cls(groups, lr=cfg.lr, foreach=True)  # a device or dtype without a fused kernel
 
 
-def train_step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: Any, lr: float,
+def train_step(model: torch.nn.Module, optimizer: Optimizer, batch: Any, lr: float,
                cfg: TrainConfig, device: torch.device,
                weights_lock: contextlib.AbstractContextManager | None = None,
                class_weight: torch.Tensor | None = None,
@@ -268,7 +268,7 @@ class RunState:
     on the Trainer)."""
 
     model: torch.nn.Module
-    optimizer: torch.optim.Optimizer
+    optimizer: Optimizer
     data: Any  # core.data.prepare.PreparedData, encoded with the checkpoint's tokenizer on resume
     device: torch.device
     progress: Progress

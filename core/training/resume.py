@@ -11,6 +11,7 @@ import torch
 
 from core.config import RunConfig, from_dict
 from core.errors import UserError
+from core.training.adam import Optimizer
 from core.training.checkpoint import (
     OPTIMIZER_FILE, WEIGHTS_FILE, check_weights, load_optimizer_state, load_weights, read_state, resolve_checkpoint,
 )
@@ -59,14 +60,14 @@ def restore_weights(model: torch.nn.Module, folder: Path, device: torch.device) 
                         "resume from a checkpoint of this run") from None
 
 
-def restore_optimizer(optimizer: torch.optim.Optimizer, folder: Path, device: torch.device) -> bool:
+def restore_optimizer(optimizer: Optimizer, folder: Path, device: torch.device) -> bool:
     """Load the checkpoint's optimizer state into ``optimizer``; False when it has none."""
     saved = load_optimizer_state(folder, device)
     if saved is None:
         return False
     try:
         optimizer.load_state_dict(saved)
-    except (ValueError, KeyError, TypeError, RuntimeError) as exc:
+    except (ValueError, KeyError, TypeError, RuntimeError, AttributeError) as exc:
         raise UserError(f"{folder / OPTIMIZER_FILE} does not fit this model's optimizer ({exc})",
                         "resume from a checkpoint of this run") from None
     return True
