@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import fcntl
 import os
+import re
 import pty
 import random
 import select
@@ -28,13 +29,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 TARGET_P95_MS = 100.0
+ANSI_CSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
 F4, F6, CTRL_O, CTRL_U = b"\x1bOS", b"\x1b[17~", b"\x0f", b"\x15"
 
 
 class Terminal:
     def __init__(self, workdir: Path) -> None:
         code = "import sys; from tui.cli import main; sys.exit(main([]))"
-        env = dict(os.environ, TERM="xterm-256color", PYTHONPATH=str(ROOT))
+        # Sessions (and the checkpoints of their runs) go into workdir, not the user's folder.
+        env = dict(os.environ, TERM="xterm-256color", PYTHONPATH=str(ROOT), TWB_SESSIONS_DIR=str(workdir / "sessions"))
         self.pid, self.fd = pty.fork()
         if self.pid == 0:
             os.chdir(workdir)
@@ -57,7 +60,8 @@ class Terminal:
         deadline = time.monotonic() + timeout
         if fresh:
             self.seen = b""
-        while marker not in self.seen:
+        # Escape sequences are taken out first: the cursor's style can split a word on screen.
+        while marker not in ANSI_CSI.sub(b"", self.seen):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{marker!r} did not appear on the terminal")
             self.read(0.05)
@@ -156,10 +160,10 @@ def main() -> int:
             term.wait_for(b"sentence to inspect")
             term.drain(0.3)
             busy = measure(term, args.keys, rng)
-            still_training = not list(work_path.glob("runs/*/interrupt"))
+            still_training = not list(work_path.glob("sessions/*/checkpoints/interrupt"))
         finally:
             term.close()
-        interrupted = list(work_path.glob("runs/*/interrupt/state.json"))
+        interrupted = list(work_path.glob("sessions/*/checkpoints/interrupt/state.json"))
     print(summary("idle               ", idle))
     print(summary("while training     ", busy))
     p95 = statistics.quantiles(busy, n=20)[-1]
