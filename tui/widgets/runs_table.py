@@ -27,17 +27,23 @@ class RunsTable(DataTable):
         hparams = compare.differing_hparams(rows)
         headers = {"name": "NAME", "notes": "NOTES", **dict(compare.METRICS),
                    **{k: compare.hparam_header(k, hparams).upper() for k in hparams}}
-        self.clear(columns=True)
+        titles = []
         for key in self.keys:
             arrow = ""
             if sort_key and sort_key.lstrip("-") == key:
                 arrow = " ▼" if sort_key.startswith("-") else " ▲"
-            self.add_column(Text(headers[key] + arrow), key=key)
-        for p in shown:
-            row = rows[p]
-            cells = [f"{run_style(p)[1]} {row.name}", *(compare.cell(k, row.value(k)) for k in self.keys[1:-1]),
-                     "; ".join(row.notes) or "-"]
-            self.add_row(*map(Text, cells), key=str(p))
+            titles.append(Text(headers[key] + arrow))
+        table = [[Text(f"{run_style(p)[1]} {rows[p].name}"),
+                  *(Text(compare.cell(k, rows[p].value(k))) for k in self.keys[1:-1]),
+                  Text("; ".join(rows[p].notes) or "-")] for p in shown]
+        self.clear(columns=True)
+        # Widths are given, not left to DataTable, which measures new rows later, when it
+        # idles: on a loaded machine the table was seen to stay as narrow as its headers
+        # ("o ga" for "o gamma") for the 45 s a test waited.
+        for i, (key, title) in enumerate(zip(self.keys, titles)):
+            self.add_column(title, key=key, width=max(cell.cell_len for cell in [title, *(r[i] for r in table)]))
+        for p, cells in zip(shown, table):
+            self.add_row(*cells, key=str(p))
         if shown:
             self.cursor_coordinate = (min(at.row, len(shown) - 1), min(at.column, len(self.keys) - 1))
 
