@@ -229,3 +229,31 @@ async def test_w_saves_the_compared_curves_as_an_svg_with_every_run(two_runs, tm
     legend = {t for t in texts if t.startswith(("slow", "fast"))}
     assert {"2 runs compared, smoothing 0.6 (debiased EMA)", "step"} <= texts
     assert any("slow" in t for t in legend) and any("fast" in t for t in legend)
+
+
+async def test_the_runs_table_is_as_wide_as_its_cells_however_often_it_is_refilled():
+    # Refilled again and again with no idle in between, as rows arrive while the logs are read:
+    # every column is as wide as its widest cell. The tmux test once saw "o ga" on a loaded
+    # machine; this harness does not reproduce that, it pins that the widths come from the cells.
+    from core.sessions.compare import CompareRow
+    from tui.widgets.runs_table import RunsTable
+
+    rows = [CompareRow(name="gamma-a-long-run-name", folder="g", status="finished", best_val_accuracy=0.9125,
+                       notes=["no epoch completed"]),
+            CompareRow(name="b", folder="b", status="failed")]
+
+    class TableHost(App):
+        def compose(self):
+            yield RunsTable(id="t")
+
+    app = TableHost()
+    async with app.run_test(size=(160, 24)) as pilot:
+        table = app.query_one(RunsTable)
+        for sort_key in (None, "name", "-name", None):
+            table.fill(rows, [0, 1], sort_key)
+        await pilot.pause()
+        widths = [column.get_render_width(table) - 2 * table.cell_padding for column in table.columns.values()]
+        for i in range(2):
+            cells = [str(cell) for cell in table.get_row_at(i)]
+            assert all(len(cell) <= width for cell, width in zip(cells, widths)), (cells, widths)
+        assert widths[0] == len(f"{run_style(0)[1]} gamma-a-long-run-name")
