@@ -32,6 +32,11 @@ def main(weights: str, out: str) -> None:
             save_file({k: v.contiguous() for k, v in model.state_dict().items()}, out)
             with open(out + ".json", "w", encoding="utf-8") as f:
                 json.dump({"sparse": model.embedding.sparse}, f)
+        # Leave together. Once, under CI load, rank 1 aborted ("terminate called without an
+        # active exception"); the likeliest moment, not established, is leaving the group while
+        # rank 0 still wrote. This test checks the weights; the 2-process training tests
+        # exercise twb's own ending.
+        torch.distributed.barrier()
     finally:
         parallel.close()
 
