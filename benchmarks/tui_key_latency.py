@@ -13,9 +13,9 @@ from __future__ import annotations
 import argparse
 import fcntl
 import os
-import re
 import pty
 import random
+import re
 import select
 import signal
 import statistics

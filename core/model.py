@@ -63,8 +63,9 @@ class SelfAttention(nn.Module):
         q, k, v = self.heads(x)  # (B, H, T, D) each
         mask = None if key_mask is None else key_mask[:, None, None, :]  # (B, 1, 1, T)
         p = self.dropout if self.training else 0.0
-        # With dropout on a CPU, SDPA takes its unfused path anyway, and draws its mask slowly.
-        if need_weights or (p and not x.is_cuda):
+        # With dropout on a CPU (where core.dropout draws its own mask), SDPA takes its unfused
+        # path anyway, and draws its mask slowly.
+        if need_weights or (p and x.device.type == "cpu"):
             scores = (q @ k.transpose(-2, -1)) / math.sqrt(self.head_dim)  # (B, H, T, T)
             if mask is not None:
                 scores = scores.masked_fill(~mask, float("-inf"))
