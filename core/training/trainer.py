@@ -30,7 +30,9 @@ from core.training.checkpoint import (
 )
 from core.config import ConfigError, RunConfig, check, to_dict
 from core.data.prepare import PreparedData
-from core.training.devices import describe_device, memory_bytes, release_cuda_memory, resolve_device
+from core.training.devices import (
+    describe_device, keep_freed_memory, memory_bytes, release_cuda_memory, resolve_device,
+)
 from core.errors import UserError
 from core.training.metrics import classification_report
 from core.training.parallel import SingleProcess
@@ -193,6 +195,7 @@ class Trainer:
         self._data = data
 
         device = self._par.setup_device(resolve_device(cfg.train.device))
+        keep_freed_memory()  # each step reuses the pages the last one freed
         set_seed(cfg.train.seed)
         model = self._model_factory(cfg, data).to(device)
         optimizer = build_optimizer(model, cfg.train)
