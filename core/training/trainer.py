@@ -177,6 +177,7 @@ class Trainer:
 
     def _run(self) -> None:
         cfg = check(self.config)
+        keep_freed_memory()  # each step reuses the pages the last one freed (and so does reading the data)
         resume_state = None
         if self.resume_from is not None:
             self.resume_from, resume_state = read_resume_state(self.resume_from, cfg, self.fresh_optimizer)
@@ -195,7 +196,6 @@ class Trainer:
         self._data = data
 
         device = self._par.setup_device(resolve_device(cfg.train.device))
-        keep_freed_memory()  # each step reuses the pages the last one freed
         set_seed(cfg.train.seed)
         model = self._model_factory(cfg, data).to(device)
         optimizer = build_optimizer(model, cfg.train)
