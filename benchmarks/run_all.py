@@ -38,6 +38,7 @@ BENCHES = (
     Bench("e2e_sst2", ("--rows", "3200"), needs=SST2),
     Bench("first_step", ("--runs", "1"), needs=SST2),
     Bench("data_prepare", (), needs=SST2),
+    Bench("predict_vs_pipeline", ("--model", "twb", "--rows", "4000"), needs=SST2),
     Bench("model_layer_speed", ("--steps", "60")),
     Bench("tui_throughput", ("--runs", "1", "--epochs", "1")),
     Bench("session_recording_overhead", ("--pairs", "2", "--samples", "1000")),
