@@ -35,25 +35,27 @@ def test_thread_count_is_only_ever_lowered():
 # A step's worth of activations, freed together, five times: 200 tensors of 64 KiB to 1 MiB and
 # one of 24 MiB.
 _STEPS_OF_ALLOCATIONS = """
-import ctypes, resource, sys, torch
-from core.training.devices import keep_freed_memory
+import ctypes, resource, torch
+from core.training.devices import _M_MMAP_THRESHOLD, _M_TRIM_THRESHOLD, keep_freed_memory
+
+SIZES = [16_384 * (1 + i % 16) for i in range(200)] + [6 << 20]  # float32 elements
 
 def page_faults_of_five_steps():
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     for _ in range(5):
-        held = [torch.ones(16_384 * (1 + i % 16)) for i in range(200)] + [torch.ones(6 << 20)]
+        held = [torch.ones(n) for n in SIZES]
         del held
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
 
 # glibc's starting thresholds (128 KiB), fixed: as it adapts them, whether it happens to fault
 # again varies from process to process.
 libc = ctypes.CDLL(None)
-libc.mallopt(-3, 128 << 10), libc.mallopt(-1, 128 << 10)
+libc.mallopt(_M_MMAP_THRESHOLD, 128 << 10), libc.mallopt(_M_TRIM_THRESHOLD, 128 << 10)
 page_faults_of_five_steps()
 default = page_faults_of_five_steps()
 kept = keep_freed_memory()
 page_faults_of_five_steps()  # the first steps after the call may still grow the heap
-print(default, kept, page_faults_of_five_steps())
+print(5 * sum(SIZES) * 4 // 4096, default, kept, page_faults_of_five_steps())
 """
 
 
@@ -64,9 +66,9 @@ def test_after_keep_freed_memory_steps_reuse_their_pages_instead_of_faulting_the
     done = subprocess.run([sys.executable, "-c", _STEPS_OF_ALLOCATIONS], cwd=ROOT, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr
-    default, kept, faults = done.stdout.split()
+    pages, default, kept, faults = done.stdout.split()
     if kept != "True":
         pytest.skip("the C library is not glibc")
-    pages = 5 * (sum(16_384 * (1 + i % 16) for i in range(200)) + (6 << 20)) * 4 // 4096
+    pages = int(pages)  # that the five steps touch
     assert int(default) > pages // 10  # what the trainer avoids: freed pages went back to the system
     assert int(faults) < pages // 1000
