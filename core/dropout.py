@@ -25,8 +25,11 @@ def keep_mask(shape: torch.Size, p: float, dtype: torch.dtype, device: torch.dev
     n = shape.numel()
     draws = torch.empty((n + 3) // 4, dtype=torch.int64, device=device).random_(_INT64_MIN, None)
     numbers = draws.view(torch.int16)[:n].view(shape)  # uniform over -32768..32767
-    keep = numbers >= round(p * _LEVELS) - _LEVELS // 2
-    return keep.to(dtype).mul_(1.0 / (1.0 - p))
+    # The comparison writes 1.0 / 0.0 straight into the mask's dtype: a bool mask and a cast
+    # would be one more pass over it (about a tenth of the mask's cost, measured in a step).
+    keep = torch.empty(shape, dtype=dtype, device=device)
+    torch.ge(numbers, round(p * _LEVELS) - _LEVELS // 2, out=keep)
+    return keep.mul_(1.0 / (1.0 - p))
 
 
 def dropout(x: Tensor, p: float, training: bool = True) -> Tensor:
