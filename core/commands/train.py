@@ -195,6 +195,8 @@ def train(args: argparse.Namespace, session: "RunTarget | None", parallel=None,
     fresh_optimizer = bool(getattr(args, "fresh_optimizer", False))
     resume_from = check_resumable(args.resume, fresh_optimizer) if args.resume else None
     data = prepare_data(config.data, config.model, config.train.seed)
+    if parallel is not None:
+        data = parallel.share_encoder(data, config.model.max_seq_len)  # one vocabulary for every rank
     check(config, train_size=len(data.train.labels))
     out = session.out_dir if session is not None else args.out
     main = parallel is None or parallel.is_main

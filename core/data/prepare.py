@@ -11,6 +11,7 @@ import random
 import re
 import time
 from collections import Counter
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,6 +122,14 @@ def stratified_split(labels: list[int], val_fraction: float, seed: int) -> tuple
 def encode_texts(encoder: TextEncoder, texts: list[str], max_seq_len: int) -> list[list[int]]:
     """Token ids truncated to ``max_seq_len``; a text with no tokens becomes [unk]."""
     return _encode(encoder, texts, max_seq_len)[0]
+
+
+def reencoded(data: PreparedData, encoder: TextEncoder, max_seq_len: int) -> PreparedData:
+    """``data`` with both splits encoded by ``encoder`` instead of the one it was prepared with."""
+    def encode(split: EncodedSplit) -> EncodedSplit:
+        return EncodedSplit(split.texts, encode_texts(encoder, split.texts, max_seq_len), split.labels)
+
+    return dataclasses.replace(data, train=encode(data.train), val=encode(data.val), encoder=encoder)
 
 
 def _encode(encoder: TextEncoder, texts: list[str], max_seq_len: int) -> tuple[list[list[int]], int]:

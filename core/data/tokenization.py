@@ -84,13 +84,19 @@ class TextEncoder:
         """The token strings ``encode`` would give, for display."""
         return [self.id_to_token(i) for i in self.encode(text)]
 
+    def state(self) -> dict[str, Any]:
+        """What rebuilds this encoder (``encoder_from_state``): the tokenizer's JSON and the meta
+        ``save`` writes; plain data, so it can travel to another process."""
+        meta = {**self.meta, "kind": self.kind, "vocab_size": self.vocab_size, "pad_id": 0,
+                "unk_id": self.unk_id, "pad_swap": self._swap}
+        return {"tokenizer": self._tok.to_str(), "meta": meta}
+
     def save(self, folder: str | Path) -> None:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(folder / TOKENIZER_FILE, self._tok.to_str())
-        meta = {**self.meta, "kind": self.kind, "vocab_size": self.vocab_size, "pad_id": 0,
-                "unk_id": self.unk_id, "pad_swap": self._swap}
-        write_text_atomic(folder / META_FILE, json.dumps(meta, indent=2) + "\n")
+        state = self.state()
+        write_text_atomic(folder / TOKENIZER_FILE, state["tokenizer"])
+        write_text_atomic(folder / META_FILE, json.dumps(state["meta"], indent=2) + "\n")
 
     def __repr__(self) -> str:
         return f"TextEncoder(kind={self.kind!r}, vocab_size={self.vocab_size})"
@@ -112,6 +118,14 @@ def load_encoder(folder: str | Path) -> TextEncoder:
         raise UserError(f"cannot read the tokenizer in {folder}: {exc}",
                         "the checkpoint is damaged; save it again") from None
     return TextEncoder(tokenizer, meta.get("kind", "wordpiece"), meta)
+
+
+def encoder_from_state(state: dict[str, Any]) -> TextEncoder:
+    """The encoder whose ``state()`` this is."""
+    from tokenizers import Tokenizer
+
+    meta = state["meta"]
+    return TextEncoder(Tokenizer.from_str(state["tokenizer"]), meta.get("kind", "wordpiece"), meta)
 
 
 # --- building -----------------------------------------------------------------------------

@@ -228,6 +228,22 @@ class DistributedRun:
             return f"rank {self.rank} lost contact with the job: {_first_line(exc)}"
         return None
 
+    def share_encoder(self, data: Any, max_seq_len: int) -> Any:
+        """``data`` encoded with rank 0's tokenizer, on every rank. Every rank trains its own
+        from the same texts, but the tokenizers library's WordPiece trainer breaks ties in hash
+        order (huggingface/tokenizers#1794): two trainings gave different vocabularies on 3 of 3
+        cold starts on SST-2, and the job then refused to start (see ``share_setup``)."""
+        import torch.distributed as dist
+
+        from core.data.prepare import reencoded
+        from core.data.tokenization import encoder_from_state
+
+        shared = [data.encoder.state() if self.is_main else None]
+        dist.broadcast_object_list(shared, src=0)
+        if self.is_main or shared[0] == data.encoder.state():
+            return data
+        return reencoded(data, encoder_from_state(shared[0]), max_seq_len)
+
     def share_setup(self, out_dir: str, data: Any) -> str:
         """Rank 0's run folder, on every rank; UserError when a rank prepared other data (each
         rank reads and tokenizes the data itself, which must give the same examples)."""

@@ -2,7 +2,6 @@
 the optimizer. The weights and RNG state are restored by the trainer, in its order."""
 from __future__ import annotations
 
-import dataclasses
 import os
 from pathlib import Path
 from typing import Any
@@ -79,12 +78,7 @@ def encode_with_checkpoint_encoder(data: Any, folder: Path, max_seq_len: int) ->
     The weights were trained on that tokenizer's ids; one trained again on the same texts may
     number its tokens differently, which would silently scramble the embedding table.
     """
-    from core.data.prepare import EncodedSplit, encode_texts
+    from core.data.prepare import reencoded
     from core.data.tokenization import load_encoder
 
-    encoder = load_encoder(folder)
-
-    def encode(split: Any) -> Any:
-        return EncodedSplit(split.texts, encode_texts(encoder, split.texts, max_seq_len), split.labels)
-
-    return dataclasses.replace(data, train=encode(data.train), val=encode(data.val), encoder=encoder)
+    return reencoded(data, load_encoder(folder), max_seq_len)
