@@ -30,7 +30,8 @@ from core.data.prepare import EncodedSplit, PreparedData
 from core.data.readers import require_regular_file
 from core.data.tokenization import load_encoder
 
-FORMAT_VERSION = 1
+# 2: WordPiece vocabularies are trained deterministically; entries of 1 hold one of many.
+FORMAT_VERSION = 2
 META_FILE = "entry.json"
 TEXTS_FILE = "texts.json"
 # A temp folder older than this was left by a killed process (writing one takes seconds).

@@ -13,6 +13,7 @@ All three are a ``tokenizers.Tokenizer`` underneath, so encoding a whole split i
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -155,28 +156,56 @@ def _normalizer(lowercase: bool) -> Any:
 def _train_wordpiece(texts: list[str], vocab_size: int, lowercase: bool) -> TextEncoder:
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
-    def train(limit_alphabet: int | None) -> Any:
+    def train(pieces: list[str], alphabet: list[str] | None = None) -> Any:
         tok = Tokenizer(models.WordPiece(unk_token=UNK))
         tok.normalizer = _normalizer(lowercase)
         tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
         tok.decoder = decoders.WordPiece()
-        options: dict[str, Any] = {} if limit_alphabet is None else {"limit_alphabet": limit_alphabet}
-        trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=[PAD, UNK],
+        options: dict[str, Any] = {} if alphabet is None else {"limit_alphabet": len(alphabet),
+                                                               "initial_alphabet": alphabet}
+        trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=[PAD, UNK, *pieces],
                                             show_progress=False, **options)
         tok.train_from_iterator(texts, trainer, length=len(texts))
-        return tok
+        return _unspecial(tok, set(pieces))
 
-    tok = train(None)
+    # The trainer numbers each "##c" piece when it first meets it while walking a hash map, and
+    # breaks ties between merges by those numbers (huggingface/tokenizers#1794): two trainings
+    # on the same texts gave different vocabularies (6 of 6 on SST-2). Which characters and
+    # pieces exist does not depend on that order, so a first training finds them, and the
+    # second, given the pieces up front in sorted order, comes out the same every time.
+    seen = train([]).get_vocab()
+    chars = sorted(t for t in seen if len(t) == 1)
+    continuing = {t[2:] for t in seen if len(t) == 3 and t.startswith("##")}
+
+    def pieces(alphabet: list[str]) -> list[str]:
+        return [f"##{c}" for c in alphabet if c in continuing]
+
+    tok = train(pieces(chars))
     # The trainer keeps every character it saw (and its "##" form) even past vocab_size; ids
-    # beyond the embedding table would crash the model, so keep only the commonest characters.
+    # beyond the embedding table would crash the model, so keep only the commonest characters
+    # (ties by character, so the same ones every time).
     limit = max(1, (vocab_size - 2) // 2)
+    if tok.get_vocab_size() > vocab_size:
+        counts = Counter("".join(texts).lower() if lowercase else "".join(texts))
+        by_use = sorted(chars, key=lambda c: (-counts[c], c))
     while tok.get_vocab_size() > vocab_size and limit >= 1:
-        tok = train(limit)
+        kept = sorted(by_use[:limit])
+        tok = train(pieces(kept), kept)
         limit //= 2
     if tok.get_vocab_size() > vocab_size:
         raise UserError(f"model.vocab_size {vocab_size} is too small for a WordPiece vocabulary",
                         "raise model.vocab_size (e.g. 1000) or use data.tokenizer=word")
     return TextEncoder(tok, "wordpiece", {"lowercase": lowercase, "unk_id": 1})
+
+
+def _unspecial(tok: Any, pieces: set[str]) -> Any:
+    """``tok`` with ``pieces`` as ordinary vocabulary entries, not special tokens (which would
+    be matched in raw text: a literal "##a" would become that piece)."""
+    from tokenizers import Tokenizer
+
+    saved = json.loads(tok.to_str())
+    saved["added_tokens"] = [t for t in saved["added_tokens"] if t["content"] not in pieces]
+    return Tokenizer.from_str(json.dumps(saved))
 
 
 def _train_word(texts: list[str], vocab_size: int, lowercase: bool) -> TextEncoder:

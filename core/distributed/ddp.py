@@ -230,9 +230,10 @@ class DistributedRun:
 
     def share_encoder(self, data: Any, max_seq_len: int) -> Any:
         """``data`` encoded with rank 0's tokenizer, on every rank. Every rank trains its own
-        from the same texts, but the tokenizers library's WordPiece trainer breaks ties in hash
-        order (huggingface/tokenizers#1794): two trainings gave different vocabularies on 3 of 3
-        cold starts on SST-2, and the job then refused to start (see ``share_setup``)."""
+        from the same texts, and a WordPiece vocabulary need not come out the same on another
+        node (another version of the tokenizers library; before core.data.tokenization
+        numbered its pieces up front, any two trainings: the job then refused to start on 3 of
+        3 cold starts on SST-2, see ``share_setup``)."""
         import torch.distributed as dist
 
         from core.data.prepare import reencoded

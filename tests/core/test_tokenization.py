@@ -187,3 +187,23 @@ def test_wordpiece_never_exceeds_a_small_vocab_size_even_with_many_characters(vo
     enc = _build("wordpiece", vocab_size=vocab_size, texts=texts)
     assert enc.vocab_size <= vocab_size
     assert max(max(ids) for ids in enc.encode_batch(texts + ["zebra ☃"]) if ids) < vocab_size
+
+
+def test_wordpiece_trained_twice_on_the_same_texts_gives_the_same_vocabulary():
+    # Hundreds of made-up words share many pair counts: the tokenizers trainer's ties, which
+    # it used to break by hash order (5 of 5 trainings here gave 5 different vocabularies).
+    import random
+
+    rng = random.Random(0)
+    words = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 9))) for _ in range(300)]
+    texts = [" ".join(rng.choice(words) for _ in range(rng.randint(3, 12))) for _ in range(300)]
+    for vocab_size in (200, 40):  # 40: fewer characters than the texts have, kept by use
+        trained = [_build("wordpiece", vocab_size=vocab_size, texts=texts) for _ in range(5)]
+        assert len({json.dumps(enc.encode_batch(texts)) for enc in trained}) == 1
+        assert trained[0].vocab_size <= vocab_size
+
+
+def test_wordpiece_pieces_are_not_special_tokens_matched_in_raw_text():
+    enc = _build("wordpiece", texts=TEXTS + ["#"])
+    assert "##a" in [enc.id_to_token(i) for i in range(enc.vocab_size)]
+    assert enc.tokens("##a") == ["#", "#", "a"]  # as any text: punctuation, then a word
