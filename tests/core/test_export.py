@@ -33,15 +33,20 @@ def make_checkpoint(folder, tokenizer="wordpiece", **model_overrides):
 
     base = preset("nano")
     data = dataclasses.replace(base.data, tokenizer=tokenizer)
-    # Small fixed sizes (not the preset's tuning): seed 1 then gives varied predictions.
+    # Small fixed sizes (not the preset's tuning), and the first seed whose untrained model does
+    # not give every text the same label (what it gives depends on the tokenizer's ids too).
     model_cfg = dataclasses.replace(base.model, **{"emb_dim": 16, "n_heads": 2, "ff_dim": 32, "max_seq_len": 16,
                                                    **model_overrides})
     encoder = build_encoder(data, model_cfg, [t for t in TEXTS] * 3 + ["the movie was great fun", "awful acting"])
     model_cfg = dataclasses.replace(model_cfg, vocab_size=encoder.vocab_size)
-    torch.manual_seed(1)
-    model = TransformerClassifier(model_cfg, 3)
-    with torch.no_grad():
-        model.head.weight.mul_(40)  # untrained logits are nearly equal; spread them out
+    ids = [torch.tensor([encoder.encode(t)[:16]]) for t in TEXTS]
+    for seed in range(1, 50):
+        torch.manual_seed(seed)
+        model = TransformerClassifier(model_cfg, 3).eval()
+        with torch.no_grad():
+            model.head.weight.mul_(40)  # untrained logits are nearly equal; spread them out
+            if len({int(model(x).argmax()) for x in ids}) > 1:
+                break
     config = RunConfig(model=model_cfg, data=data, train=base.train)
     save_checkpoint(folder, model, encoder, config, ["negative", "neutral", "positive"], {"epoch": 0, "step": 0})
     return folder
