@@ -3,7 +3,9 @@
 A run folder holds the checkpoint folders last/, best/ and interrupt/. A new run gets a
 ``runs/<date-time>`` folder of its own, created here so that a second run started in the same
 second cannot take it too; a folder the user names must be writable and must not hold a last/,
-best/ or interrupt/ that is not a checkpoint (those would be replaced).
+best/ or interrupt/ that is not a checkpoint (those would be replaced). While a run trains, it
+holds its folder (``RunFolderLock``), so a second run into the same folder stops at once rather
+than both writing the same checkpoints.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ CHECKPOINT_KINDS = ("last", "best", "interrupt")
 DEFAULT_ROOT = Path("runs")
 # Below this the first checkpoint could not be written even for the smallest model.
 MIN_FREE_BYTES = 1 << 20
+LOCK_FILE = ".twb-run.lock"
 
 
 def create_run_folder(root: str | os.PathLike = DEFAULT_ROOT, now: _dt.datetime | None = None) -> Path:
@@ -60,6 +63,57 @@ def check_run_folder(folder: str | os.PathLike, needed_bytes: int = MIN_FREE_BYT
         raise UserError(f"run folder {str(path)!r} has {free:,} bytes free, a checkpoint needs about {needed_bytes:,}",
                         "free some disk space or choose another folder with --out")
     return path
+
+
+class RunFolderLock:
+    """One run's hold on its folder: an exclusive ``flock`` on ``LOCK_FILE``, which the system
+    drops when the process ends however it ends (a kill -9 leaves no stale lock)."""
+
+    def __init__(self, path: Path, fd: int | None):
+        self.path, self._fd = path, fd
+
+    @classmethod
+    def acquire(cls, folder: str | os.PathLike) -> "RunFolderLock":
+        """The folder held by this process; UserError naming the holder when another run has it."""
+        path = Path(folder) / LOCK_FILE
+        try:
+            import fcntl
+        except ImportError:  # no flock (Windows): not held
+            return cls(path, None)
+        while True:
+            try:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as exc:
+                raise _unwritable(path.parent, exc) from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                holder = os.read(fd, 32).decode(errors="replace").strip()
+                os.close(fd)
+                raise UserError(f"run folder {str(path.parent)!r} is in use by another run"
+                                + (f" (pid {holder})" if holder.isdigit() else ""),
+                                "choose another folder with --out, or wait for that run to end") from None
+            try:  # the holder before us may have removed the file after we opened it: open anew
+                same = os.stat(path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        return cls(path, fd)
+
+    def release(self) -> None:
+        """Let the folder go; the file goes too (while still held, so no one holds a removed one)."""
+        if self._fd is None:
+            return
+        try:
+            self.path.unlink(missing_ok=True)
+        except OSError:
+            pass  # a folder made read-only meanwhile: the file stays, the lock still goes
+        os.close(self._fd)
+        self._fd = None
 
 
 def choose_run_folder(out: str | os.PathLike | None, resume_from: str | os.PathLike | None = None,

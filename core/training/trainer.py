@@ -39,7 +39,7 @@ from core.training.parallel import SingleProcess
 from core.training.resume import encode_with_checkpoint_encoder, read_resume_state, restore_optimizer, restore_weights
 from core.training.finetune import accumulate, class_weights, optimizer_steps
 from core.training.model_factory import ModelFactory, build_model
-from core.training.run_folder import check_run_folder
+from core.training.run_folder import RunFolderLock, check_run_folder
 from core.training.schedule import lr_at
 from core.training.loop import (
     LossWindow, PendingLog, Progress, RunState, Validation, absorb_window, build_optimizer, checkpoint_bytes,
@@ -74,6 +74,7 @@ class Trainer:
                  parallel: Any = None, model_factory: ModelFactory = build_model):
         self.config, self._model_factory = config, model_factory
         self.out_dir = Path(out_dir) if out_dir is not None else None
+        self._folder_lock: RunFolderLock | None = None  # held while training
         self.resume_from = Path(resume_from) if resume_from is not None else None
         # Resume a checkpoint that has no optimizer.pt with a new optimizer (refused otherwise).
         self.fresh_optimizer = fresh_optimizer
@@ -123,7 +124,12 @@ class Trainer:
         failure: ev.TrainingFailed | None = None
         oom = False
         try:
-            self._run()
+            try:
+                self._run()
+            finally:
+                if self._folder_lock is not None:
+                    self._folder_lock.release()
+                    self._folder_lock = None
         except _Failure as exc:
             failure = exc.event
         except UserError as exc:
@@ -201,6 +207,8 @@ class Trainer:
         optimizer = build_optimizer(model, cfg.train)
         if self.out_dir is not None:
             check_run_folder(self.out_dir, needed_bytes=checkpoint_bytes(model))
+            if self._par.is_main:  # the rank that writes
+                self._folder_lock = RunFolderLock.acquire(self.out_dir)
 
         steps_per_epoch = optimizer_steps(self._par.steps_per_epoch(data.train, cfg.train.batch_size),
                                           cfg.train.grad_accum_steps)

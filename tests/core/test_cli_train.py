@@ -196,3 +196,23 @@ def test_printer_shows_progress_checkpoints_and_the_end(capsys):
     assert out[1] == "  saved best checkpoint: runs/x/best"
     assert out[2] == "Training finished after 2 epochs in 1:23; best metric 0.4100 at epoch 2; model in runs/x/best"
     assert len(out) == 3
+
+
+def test_a_run_into_the_folder_of_a_running_one_stops_at_once_and_a_killed_one_leaves_no_hold(tmp_path, capsys):
+    from core.training.run_folder import LOCK_FILE
+
+    out_dir = tmp_path / "run"
+    proc = start_training(out_dir)
+    try:
+        assert main(["train", "--preset", "nano", "--out", str(out_dir), "--quiet"]) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and f"is in use by another run (pid {proc.pid})" in err[0], err
+        assert "--out" in err[0]  # the fix
+        proc.kill()  # kill -9: no clean-up ran
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert main(["train", "--preset", "nano", "--out", str(out_dir), "--set", "train.epochs=1", "--quiet"]) == 0
+    assert "Epoch 1/1" in capsys.readouterr().out
+    assert not (out_dir / LOCK_FILE).exists()  # a finished run takes its hold file with it
