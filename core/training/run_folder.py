@@ -87,12 +87,16 @@ class RunFolderLock:
                 raise _unwritable(path.parent, exc) from None
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
+            except BlockingIOError:
                 holder = os.read(fd, 32).decode(errors="replace").strip()
                 os.close(fd)
                 raise UserError(f"run folder {str(path.parent)!r} is in use by another run"
                                 + (f" (pid {holder})" if holder.isdigit() else ""),
                                 "choose another folder with --out, or wait for that run to end") from None
+            except OSError:  # a file system without locks (some network mounts): not held
+                os.close(fd)
+                path.unlink(missing_ok=True)
+                return cls(path, None)
             try:  # the holder before us may have removed the file after we opened it: open anew
                 same = os.stat(path).st_ino == os.fstat(fd).st_ino
             except FileNotFoundError:

@@ -129,3 +129,18 @@ def test_cancel_saves_a_checkpoint_that_resumes(tmp_path):
     events = []
     Trainer(config, events.append, out_dir=tmp_path, resume_from=cancelled.checkpoint_dir).run()
     assert isinstance(events[-1], ev.TrainingFinished) and events[-1].epochs_completed == 2
+
+
+def test_a_folder_on_a_file_system_without_locks_is_used_unheld(tmp_path, monkeypatch):
+    import errno as errno_module
+    import fcntl
+
+    from core.training.run_folder import LOCK_FILE, RunFolderLock
+
+    def no_locks(fd, operation):
+        raise OSError(errno_module.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    hold = RunFolderLock.acquire(tmp_path)  # not "in use by another run"
+    hold.release()
+    assert not (tmp_path / LOCK_FILE).exists()
