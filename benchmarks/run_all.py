@@ -46,6 +46,11 @@ BENCHES = (
     Bench("pipeline_overhead", ("--calls", "30")),
     Bench("tui_first_paint", ("--runs", "2")),
     Bench("tui_key_latency", ("--keys", "20")),
+    Bench("explain_speed", ("--repeat", "1", "--train-steps", "300", "--rounds", "1")),
+    Bench("attention_grid", ("--runs", "1")),
+    Bench("compare_screen", ("--sessions", "3", "--records", "20000")),
+    Bench("ddp_scaling", ("--rows", "2000"), needs=SST2),
+    Bench("finetune_sst2", ("--quick", "--train-rows", "160"), needs=SST2),
     Bench("accuracy_sst2", (), needs=SST2, in_quick=False),
     Bench("pipelines_vs_transformers4", (), needs=Path("/work/venv-tf4"), in_quick=False),
 )
