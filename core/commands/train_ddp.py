@@ -2,9 +2,10 @@
 
 ``run_job`` is where `twb train` goes with ``--nproc-per-node N`` or when torchrun started it.
 Outside torchrun it launches the job (core.distributed.launch) after checking what can be
-checked first: the settings, the number of GPUs, the port. Inside, it joins the process group
-and runs the ordinary `twb train` on this rank, wrapped in torchrun's ``record`` so a failure's
-message reaches the launcher's error file; ranks other than 0 print nothing.
+checked first: the settings, the number of GPUs, the port, and a data file (by preparing it).
+Inside, it joins the process group and runs the ordinary `twb train` on this rank, wrapped in
+torchrun's ``record`` so a failure's message reaches the launcher's error file; ranks other
+than 0 print nothing.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import argparse
 import sys
 
 from core import events as ev
-from core.config import ConfigError, check
+from core.config import ConfigError, RunConfig, check
 from core.errors import ERROR_PREFIX, UserError
 
 # torchrun's own worker options, never passed on to the workers.
@@ -45,8 +46,21 @@ def launch_job(args: argparse.Namespace) -> int:
                 available_cores())
     if args.port is not None:
         check_port(args.port)
+    if config.data.source == "file":
+        check_data_file(config)
     worker_argv = ["train", *namespace_argv(args.train_parser, args, _LAUNCH_OPTIONS)]
     return launch(args.nproc_per_node, worker_argv, args.port)
+
+
+def check_data_file(config: RunConfig) -> None:
+    """Prepare the job's data here, once, before any worker starts: a damaged or unsuitable file
+    is then one line and exit 2 in a second or two, as with one process, instead of N workers
+    each importing torch to fail on it. The workers read what this prepared from the data cache
+    (where the cache cannot be written, each prepares it again, as before)."""
+    from core.data.prepare import prepare_data
+
+    data = prepare_data(config.data, config.model, config.train.seed)
+    check(config, train_size=len(data.train.labels))
 
 
 def run_rank(args: argparse.Namespace) -> int:

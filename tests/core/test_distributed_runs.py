@@ -45,8 +45,8 @@ if os.environ.get("RANK") == os.environ.get("TWB_FAULT_RANK"):
 """
 
 
-def twb_train(*args: str, env: dict | None = None, timeout: float = 240) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "core.cli", "train", "--quiet", *args], cwd=ROOT,
+def twb_train(*args: str, env: dict | None = None, timeout: float = 240, quiet: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "core.cli", "train", *(["--quiet"] if quiet else []), *args], cwd=ROOT,
                           env=env or ENV, capture_output=True, text=True, timeout=timeout)
 
 
@@ -129,6 +129,26 @@ def test_ranks_whose_tokenizers_differ_train_on_rank_0s(tmp_path):
     assert 1 in epochs(done.stdout)
     saved = json.loads((tmp_path / "run" / "last" / "tokenizer.json").read_text())
     assert len(saved["model"]["vocab"]) == 200  # rank 0's (rank 1's has 180)
+
+
+def test_a_data_file_is_checked_before_the_workers_start_and_they_read_it_from_the_cache(tmp_path):
+    env = {**ENV, "TWB_CACHE_DIR": str(tmp_path / "cache")}
+    data = tmp_path / "reviews.csv"
+    data.write_text("text\nno label column here\n", encoding="utf-8")
+    alone = twb_train("--preset", "nano", "--data", str(data), "--out", str(tmp_path / "alone"), env=env)
+    job = twb_train("--preset", "nano", "--nproc-per-node", "2", "--data", str(data), "--out", str(tmp_path / "job"),
+                    env=env)
+    assert job.returncode == alone.returncode == 2  # bad input, as with one process (a failed job is 1)
+    assert job.stderr == alone.stderr and len(job.stderr.splitlines()) == 1 and "reviews.csv" in job.stderr
+    # Fixed, it trains, and the workers read the data the launcher prepared.
+    rows = [f"{word} {kind} film,{label}" for word in ("good", "fine", "great", "bad", "dull", "awful")
+            for kind, label in (("plot", 0), ("cast", 1)) for _ in range(20)]
+    data.write_text("text,label\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    done = twb_train("--preset", "nano", "--nproc-per-node", "2", "--data", str(data), "--out", str(tmp_path / "job"),
+                     "--set", "train.epochs=1", env=env, quiet=False)
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"^data: cached \(", done.stdout, re.MULTILINE), done.stdout
+    assert 1 in epochs(done.stdout)
 
 
 def test_validation_across_ranks_is_exact(tmp_path):
