@@ -10,7 +10,9 @@ than 0 print nothing.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from typing import NoReturn
 
 from core import events as ev
 from core.config import ConfigError, RunConfig, check
@@ -63,8 +65,8 @@ def check_data_file(config: RunConfig) -> None:
     check(config, train_size=len(data.train.labels))
 
 
-def run_rank(args: argparse.Namespace) -> int:
-    """This process's rank of the job: train, then leave the process group."""
+def run_rank(args: argparse.Namespace) -> NoReturn:
+    """This process's rank of the job: train, leave the process group, then exit with the run's code."""
     from torch.distributed.elastic.multiprocessing.errors import record
 
     from core.commands.train import build_config, run
@@ -96,9 +98,24 @@ def run_rank(args: argparse.Namespace) -> int:
         return code
 
     try:
-        return rank_main()
+        code = rank_main()
     except RankFailed:
-        return 1  # record wrote the message for the launcher; rank 0 has printed it
+        code = 1  # record wrote the message for the launcher; rank 0 has printed it
+    _leave(code)
+
+
+def _leave(code: int) -> NoReturn:
+    """End this rank now, without the interpreter's teardown. Once the run has ended (its
+    checkpoints, session and report written, the process group left), freeing torch's and gloo's
+    C++ objects at exit sometimes aborted a rank whose run had finished ("terminate called without
+    an active exception" with no Python frame left: once in five runs of the DDP tests here), and
+    the launcher then failed the whole job. Nothing is left to do but flush."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a reader that went away: nothing more can reach it
+            pass
+    os._exit(code)
 
 
 def _said(main: bool, exc: Exception) -> str:
