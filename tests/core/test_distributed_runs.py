@@ -1,7 +1,7 @@
 """Data-parallel `twb train` jobs on the CPU with gloo: real torchrun jobs of two processes.
 
-Each job is a few seconds of the nano preset; the first one is shared by the tests that compare
-against it.
+Each job is a few seconds of the nano preset; the two module fixtures' jobs are shared by the
+tests that compare against them (the module runs in one pytest-xdist worker, so each runs once).
 """
 import json
 import os
@@ -21,6 +21,8 @@ from core.data.batching import iterate_batches
 from core.data.prepare import prepare_data
 from core.model import TransformerClassifier
 from core.training.loop import evaluate
+
+pytestmark = pytest.mark.xdist_group("distributed-runs")  # with --dist loadgroup: one worker, fixtures once
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
@@ -71,6 +73,48 @@ def two_process_run(tmp_path_factory):
     return base, done
 
 
+@pytest.fixture(scope="module")
+def two_node_run(tmp_path_factory):
+    """Two torchrun invocations as two nodes of one process each, 1 epoch of nano: (run folder,
+    each node's stdout)."""
+    base = tmp_path_factory.mktemp("two-nodes")
+    port = free_port()
+    nodes = [subprocess.Popen(
+        [sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "--nproc-per-node", "1",
+         "--rdzv-backend", "c10d", "--rdzv-endpoint", f"127.0.0.1:{port}", "--rdzv-id", "twb-two-nodes",
+         "--log-dir", str(base / f"logs-{node}"),
+         "-m", "core.cli", "train", "--quiet", "--preset", "nano", "--out", str(base / "run"),
+         "--set", "train.epochs=1"], cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=own_core(node))
+        for node in range(2)]
+    outputs = []
+    try:
+        for node in nodes:
+            outputs.append(node.communicate(timeout=240))
+    finally:
+        for node in nodes:
+            if node.poll() is None:
+                node.kill()
+    assert [node.returncode for node in nodes] == [0, 0], [err for _, err in outputs]
+    return base / "run", [out for out, _ in outputs]
+
+
+def own_core(node: int):
+    """For a simulated node's process: run on a core of its own, as a node of its own would (each
+    node's rank would otherwise take every core of this machine, and their threads contend)."""
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) < 2:
+        return None
+    return lambda: os.sched_setaffinity(0, {cores[node % len(cores)]})
+
+
+def test_two_torchrun_invocations_as_two_nodes_match_one_node(two_process_run, two_node_run):
+    _, one_node = two_process_run
+    printed = [epochs(out) for out in two_node_run[1]]
+    assert sorted(map(len, printed)) == [0, 1]  # the node with rank 0 prints, the other is silent
+    assert max(printed, key=len)[1] == epochs(one_node.stdout)[1]
+
+
 def test_two_processes_learn_and_rank_0_alone_prints_and_writes(two_process_run):
     base, done = two_process_run
     lines = epochs(done.stdout)
@@ -88,11 +132,9 @@ def test_two_processes_learn_and_rank_0_alone_prints_and_writes(two_process_run)
     assert started["steps_per_epoch"] == -(-1800 // 32)  # 57 global batches of 2 x 16, a slice each
 
 
-def test_resume_across_world_sizes_2_to_1_to_2_and_exact_with_the_same(two_process_run, tmp_path):
+def test_resume_across_world_sizes_2_to_1_to_2_and_exact_with_the_same(two_process_run, two_node_run, tmp_path):
     _, full = two_process_run
-    first = tmp_path / "first"
-    done = twb_train("--preset", "nano", "--nproc-per-node", "2", "--out", str(first), "--set", "train.epochs=1")
-    assert done.returncode == 0, done.stderr
+    first, _ = two_node_run  # 1 epoch of 2 ranks (the test above: the same as one node's epoch 1)
     # The same world size: epoch 2 exactly as in the uninterrupted run.
     same = twb_train("--resume", str(first / "last"), "--nproc-per-node", "2", "--out", str(tmp_path / "same"),
                      "--set", "train.epochs=2")
@@ -260,27 +302,3 @@ def test_sigterm_stops_every_rank_and_rank_0_saves_the_interrupt_checkpoint(tmp_
     assert "resume with: twb train --resume" in stdout
     state = json.loads((out / "interrupt" / "state.json").read_text())
     assert state["world_size"] == 2 and len(state["ranks"]) == 2
-
-
-def test_two_torchrun_invocations_as_two_nodes_match_one_node(two_process_run, tmp_path):
-    _, one_node = two_process_run
-    port = free_port()
-    nodes = [subprocess.Popen(
-        [sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "--nproc-per-node", "1",
-         "--rdzv-backend", "c10d", "--rdzv-endpoint", f"127.0.0.1:{port}", "--rdzv-id", "twb-two-nodes",
-         "--log-dir", str(tmp_path / f"logs-{node}"),
-         "-m", "core.cli", "train", "--quiet", "--preset", "nano", "--out", str(tmp_path / "run"),
-         "--set", "train.epochs=1"], cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for node in range(2)]
-    outputs = []
-    try:
-        for node in nodes:
-            outputs.append(node.communicate(timeout=240))
-    finally:
-        for node in nodes:
-            if node.poll() is None:
-                node.kill()
-    assert [node.returncode for node in nodes] == [0, 0], [err for _, err in outputs]
-    printed = [epochs(out) for out, _ in outputs]
-    assert sorted(map(len, printed)) == [0, 1]  # the node with rank 0 prints, the other is silent
-    assert max(printed, key=len)[1] == epochs(one_node.stdout)[1]
