@@ -205,6 +205,8 @@ def train(args: argparse.Namespace, session: "RunTarget | None", parallel=None,
         out_dir = Path(parallel.share_setup(str(out_dir), data))  # rank 0's folder; the same data everywhere
 
     printer = HeadlessPrinter(quiet=bool(args.quiet), full_report=out_dir / REPORT_FILE) if main else None
+    if parallel is not None and printer is not None:
+        printer = _without_lost_contact(printer)
     recorder = session.recorder.on_event if session is not None else None
     tb_writer = open_tensorboard(args, session.recorder.folder.name if session is not None else out_dir.name) \
         if main else None
@@ -213,6 +215,8 @@ def train(args: argparse.Namespace, session: "RunTarget | None", parallel=None,
     received: list[int] = []
 
     def on_signal(signum, frame) -> None:
+        if trainer.outcome is not None:
+            return  # the run has ended (a job's launcher stops the ranks when one failed): nothing to save
         if received:
             if parallel is not None:
                 return  # torchrun passes a signal on to its workers, maybe more than once
@@ -246,6 +250,19 @@ def train(args: argparse.Namespace, session: "RunTarget | None", parallel=None,
     if isinstance(outcome, ev.TrainingCancelled):
         return 128 + (received[0] if received else signal.SIGINT)
     return EXIT_FAILED
+
+
+def _without_lost_contact(printer: ev.EventCallback) -> ev.EventCallback:
+    """Rank 0's printer in a job, less a failure that only says this rank lost contact with
+    another: the launcher's one line names the rank that failed first and why, and prints this
+    one where no other rank said more (core.distributed.launch)."""
+    from core.distributed.launch import LOST_CONTACT
+
+    def on_event(event: ev.Event) -> None:
+        if not (isinstance(event, ev.TrainingFailed) and LOST_CONTACT in event.message):
+            printer(event)
+
+    return on_event
 
 
 def open_tensorboard(args: argparse.Namespace, run_name: str):

@@ -22,6 +22,7 @@ import torch
 
 from core.distributed import sharding
 from core.distributed.env import JobEnv, threads_per_rank
+from core.distributed.launch import LOST_CONTACT
 from core.errors import UserError
 from core.training.checkpoint_state import capture_rng_state, restore_rng_state
 from core.training.parallel import adapt_progress, saved_world_size
@@ -225,7 +226,7 @@ class DistributedRun:
     def failure(self, exc: BaseException) -> str | None:
         text = str(exc).lower()
         if self.world_size > 1 and isinstance(exc, RuntimeError) and any(w in text for w in _PEER_LOST):
-            return f"rank {self.rank} lost contact with the job: {_first_line(exc)}"
+            return f"rank {self.rank} {LOST_CONTACT}: {_first_line(exc)}"
         return None
 
     def share_encoder(self, data: Any, max_seq_len: int) -> Any:

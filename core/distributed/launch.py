@@ -105,7 +105,8 @@ def _run(job: Any, worker_argv: list[str]) -> int:
         if all(code is not None and code > 128 for code in codes):
             return max(codes)  # a signal to a worker stopped the job: rank 0 saved and said so
         rank, line = describe_failure(exc.failures)
-        if rank != 0 or recorded_message(exc.failures[rank]) is None:  # rank 0 prints its own errors
+        # Rank 0 prints its own errors, except that it lost contact with the others.
+        if rank != 0 or recorded_message(exc.failures[rank]) is None or LOST_CONTACT in line:
             print(f"{ERROR_PREFIX}{line}", file=sys.stderr, flush=True)
         return 1
     except SignalException as exc:

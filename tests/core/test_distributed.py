@@ -100,6 +100,31 @@ def test_a_failed_job_is_one_line_naming_the_root_cause_rank():
     assert (rank, line) == (2, "rank 2 (pid 12) failed: the loss became nan")
 
 
+def _failed_job(failures):
+    """A job callable that fails as torchrun's launcher does, with these per-rank failures."""
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+
+    error = ChildFailedError.__new__(ChildFailedError)  # __init__ formats a report from real files
+    error.failures = failures
+
+    def job(*argv):
+        raise error
+    return job
+
+
+def test_the_launcher_prints_the_line_unless_rank_0_printed_it_itself(capsys):
+    from core.distributed.launch import _run
+
+    # Rank 0 only lost contact (another node went away): rank 0 leaves that to the launcher.
+    lost = {0: _failure(10, 1, f"RankFailed: rank 0 {LOST_CONTACT}: Connection closed by peer")}
+    assert _run(_failed_job(lost), []) == 1
+    assert capsys.readouterr().err == f"twb: error: rank 0 (pid 10) failed: rank 0 {LOST_CONTACT}: Connection closed by peer\n"
+    # Rank 0's own error: rank 0 printed it as `twb train` always does.
+    own = {0: _failure(10, 1, "RankFailed: the loss became nan"), 1: _failure(11, 1, f"RankFailed: rank 1 {LOST_CONTACT}: x")}
+    assert _run(_failed_job(own), []) == 1
+    assert capsys.readouterr().err == ""
+
+
 def test_a_worker_gets_the_same_options_without_the_launcher_s():
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers()

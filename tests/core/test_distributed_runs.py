@@ -278,7 +278,7 @@ def test_a_rank_that_fails_ends_the_job_with_one_line_naming_it(tmp_path, fault,
     assert done.returncode == 1
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("twb: error: rank 1 (pid ") and said in last, done.stderr
-    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) <= 2
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr  # not also rank 0's "lost contact", nor a traceback
     assert ended - float((tmp_path / "at").read_text()) < 30  # no hang (50 epochs would take minutes)
 
 
