@@ -57,6 +57,12 @@ def epochs(out: str) -> dict[int, str]:
     return {int(m.group(1)): m.group(2) for m in EPOCH.finditer(out)}
 
 
+def patched_env(folder: Path, sitecustomize: str, **extra: str) -> dict:
+    """The job's environment with ``sitecustomize`` run first in every process it starts."""
+    (folder / "sitecustomize.py").write_text(sitecustomize)
+    return {**ENV, "PYTHONPATH": f"{ROOT}{os.pathsep}{folder}", **extra}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -162,8 +168,7 @@ if os.environ.get("RANK") == "1":
 
 
 def test_ranks_whose_tokenizers_differ_train_on_rank_0s(tmp_path):
-    (tmp_path / "sitecustomize.py").write_text(OTHER_VOCABULARY)
-    env = {**ENV, "PYTHONPATH": f"{ROOT}{os.pathsep}{tmp_path}"}
+    env = patched_env(tmp_path, OTHER_VOCABULARY)
     done = twb_train("--preset", "nano", "--nproc-per-node", "2", "--out", str(tmp_path / "run"),
                      "--set", "data.tokenizer=wordpiece", "--set", "data.num_samples=400", "--set", "train.epochs=1",
                      env=env)
@@ -182,8 +187,7 @@ if os.environ.get("RANK") is not None:
 
 
 def test_a_data_file_is_checked_before_the_workers_start_and_they_read_it_from_the_cache(tmp_path):
-    (tmp_path / "sitecustomize.py").write_text(ABORT_AT_EXIT)
-    env = {**ENV, "TWB_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": f"{ROOT}{os.pathsep}{tmp_path}"}
+    env = patched_env(tmp_path, ABORT_AT_EXIT, TWB_CACHE_DIR=str(tmp_path / "cache"))
     data = tmp_path / "reviews.csv"
     data.write_text("text\nno label column here\n", encoding="utf-8")
     alone = twb_train("--preset", "nano", "--data", str(data), "--out", str(tmp_path / "alone"), env=env)
@@ -269,16 +273,15 @@ def test_two_ranks_train_the_weights_of_one_process_on_the_global_batch(tmp_path
 @pytest.mark.parametrize("fault, said", [("raise", "failed: training failed unexpectedly: RuntimeError: injected "
                                                    "failure"), ("kill", "was killed by SIGKILL")])
 def test_a_rank_that_fails_ends_the_job_with_one_line_naming_it(tmp_path, fault, said):
-    (tmp_path / "sitecustomize.py").write_text(FAULT)
-    env = {**ENV, "PYTHONPATH": f"{ROOT}{os.pathsep}{tmp_path}", "TWB_FAULT_RANK": "1", "TWB_FAULT": fault,
-           "TWB_FAULT_AT": str(tmp_path / "at")}
+    env = patched_env(tmp_path, FAULT, TWB_FAULT_RANK="1", TWB_FAULT=fault, TWB_FAULT_AT=str(tmp_path / "at"))
     done = twb_train("--preset", "nano", "--nproc-per-node", "2", "--out", str(tmp_path / "run"),
                      "--set", "train.epochs=50", "--set", "data.num_samples=400", env=env)
     ended = time.time()
     assert done.returncode == 1
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("twb: error: rank 1 (pid ") and said in last, done.stderr
-    assert len(done.stderr.strip().splitlines()) == 1, done.stderr  # not also rank 0's "lost contact", nor a traceback
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr  # not also rank 0's "lost contact"
     assert ended - float((tmp_path / "at").read_text()) < 30  # no hang (50 epochs would take minutes)
 
 
