@@ -50,6 +50,7 @@ BENCHES = (
     Bench("attention_grid", ("--runs", "1")),
     Bench("compare_screen", ("--sessions", "3", "--records", "20000")),
     Bench("ddp_scaling", ("--rows", "2000"), needs=SST2),
+    Bench("ddp_start", ("--runs", "1")),
     Bench("finetune_sst2", ("--quick", "--train-rows", "160"), needs=SST2),
     Bench("accuracy_sst2", (), needs=SST2, in_quick=False),
     Bench("pipelines_vs_transformers4", (), needs=Path("/work/venv-tf4"), in_quick=False),
