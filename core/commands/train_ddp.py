@@ -10,9 +10,10 @@ than 0 print nothing.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import sys
-from typing import NoReturn
+import time
 
 from core import events as ev
 from core.config import ConfigError, RunConfig, check
@@ -20,6 +21,7 @@ from core.errors import ERROR_PREFIX, UserError
 
 # torchrun's own worker options, never passed on to the workers.
 _LAUNCH_OPTIONS = ("nproc_per_node", "port")
+LOST_CONTACT_GRACE_S = 1.0  # how much later a rank that lost the others ends than the one that failed
 
 
 class RankFailed(Exception):
@@ -36,13 +38,16 @@ def run_job(args: argparse.Namespace) -> int:
 
 def launch_job(args: argparse.Namespace) -> int:
     """Check, then start ``--nproc-per-node`` workers of `twb train` with the same options."""
-    import torch
-
     from core.commands.train import build_config
-    from core.distributed.launch import check_nproc, check_port, launch, namespace_argv
-    from core.training.devices import available_cores, resolve_device
+    from core.distributed.launch import check_nproc, check_port, launch, namespace_argv, start_worker_server
 
     config = check(build_config(args))
+    start_worker_server()  # imports torch for the workers while this process checks and prepares
+
+    import torch
+
+    from core.training.devices import available_cores, resolve_device
+
     device = resolve_device(config.train.device)
     check_nproc(args.nproc_per_node, device.type, torch.cuda.device_count() if device.type == "cuda" else 0,
                 available_cores())
@@ -65,13 +70,15 @@ def check_data_file(config: RunConfig) -> None:
     check(config, train_size=len(data.train.labels))
 
 
-def run_rank(args: argparse.Namespace) -> NoReturn:
-    """This process's rank of the job: train, leave the process group, then exit with the run's code."""
+def run_rank(args: argparse.Namespace) -> int:
+    """This process's rank of the job: train, leave the process group, then end with the run's
+    code (``_leave``)."""
     from torch.distributed.elastic.multiprocessing.errors import record
 
     from core.commands.train import build_config, run
     from core.distributed.ddp import DistributedRun
     from core.distributed.env import read_env
+    from core.distributed.launch import LOST_CONTACT
 
     env = read_env()
     failures: list[str] = []
@@ -101,20 +108,29 @@ def run_rank(args: argparse.Namespace) -> NoReturn:
         code = rank_main()
     except RankFailed:
         code = 1  # record wrote the message for the launcher; rank 0 has printed it
-    _leave(code)
+        if failures and LOST_CONTACT in failures[0]:
+            # The launcher names the first failed worker it sees, and a group of forked workers
+            # shows it one (core.distributed.launch): leave it time to see the rank that failed
+            # first, which this one only lost (it polls every tenth of a second).
+            time.sleep(LOST_CONTACT_GRACE_S)
+    return _leave(code)
 
 
-def _leave(code: int) -> NoReturn:
-    """End this rank now, without the interpreter's teardown. Once the run has ended (its
-    checkpoints, session and report written, the process group left), freeing torch's and gloo's
-    C++ objects at exit sometimes aborted a rank whose run had finished ("terminate called without
-    an active exception" with no Python frame left: once in five runs of the DDP tests here), and
-    the launcher then failed the whole job. Nothing is left to do but flush."""
+def _leave(code: int) -> int:
+    """End this rank without the interpreter's teardown. Once the run has ended (its checkpoints,
+    session and report written, the process group left), freeing torch's and gloo's C++ objects
+    at exit sometimes aborted a rank whose run had finished ("terminate called without an active
+    exception" with no Python frame left: once in five runs of the DDP tests here), and the
+    launcher then failed the whole job. Nothing is left to do but flush, then exit, or return
+    the code to `twb train --nproc-per-node`'s worker wrapper where this process was forked from
+    its fork server (core.distributed.launch), which ends it with os._exit itself."""
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except (OSError, ValueError):  # a reader that went away: nothing more can reach it
             pass
+    if multiprocessing.parent_process() is not None:
+        return code
     os._exit(code)
 
 

@@ -1,12 +1,16 @@
 """`twb train --nproc-per-node N`: a standalone torchrun job of twb's own training entry point.
 
 The job is started in this process with torchrun's own launcher (``torch.distributed.launcher.
-elastic_launch``, what the ``torchrun`` command runs): N workers ``python -m core.cli train ...``
-rendezvous through c10d on this machine, and each reads its rank from the environment. What can
-be refused is refused before anything starts (more processes than GPUs, a port in use); a failed
-job ends in one line naming the rank that failed and why, from the error file each worker's
-``record`` wrapper writes; a signal stops every worker (rank 0 saves the interrupt checkpoint)
-and exits with 128 + the signal.
+elastic_launch``, what the ``torchrun`` command runs): N workers run `twb train ...`
+(``run_worker``), rendezvous through c10d on this machine, and each reads its rank from the
+environment. The workers are forked from multiprocessing's fork server, which
+``start_worker_server`` starts before this process checks the settings and the data, and which
+imports torch and the training modules meanwhile: a worker then starts ready to train instead
+of importing torch itself, and never inherits this process's threads or CUDA state, as a
+plain fork would. What can be refused is refused before anything starts (more processes than
+GPUs, a port in use); a failed job ends in one line naming the rank that failed and why, from
+the error file each worker's ``record`` wrapper writes; a signal stops every worker (rank 0
+saves the interrupt checkpoint) and exits with 128 + the signal.
 """
 from __future__ import annotations
 
@@ -25,6 +29,45 @@ from core.errors import ERROR_PREFIX, UserError
 LOST_CONTACT = "lost contact with the job"
 # Sent to workers on a signal or a failure; how long they get to save before SIGKILL.
 SHUTDOWN_TIMEOUT_S = 60
+# What the fork server imports before it forks the first worker: torch (1.5-2 s of CPU, which
+# each worker paid when it started as a fresh interpreter) and what `twb train` runs on a rank.
+# Not core.cli: a forked worker runs the launcher's main module again (multiprocessing does, as
+# __mp_main__), and runpy warns when that module was imported already.
+WORKER_MODULES = ("torch", "torch.distributed", "torch.nn.parallel", "torch.distributed.elastic.multiprocessing.errors",
+                  "core.commands.train", "core.commands.train_ddp", "core.distributed.ddp",
+                  "core.training.trainer", "core.data.prepare", "core.distributed.server_exit")
+
+
+def start_worker_server() -> None:
+    """Start the fork server the job's workers will be forked from, importing ``WORKER_MODULES``
+    while this process goes on (it is a fresh interpreter: none of this process's threads,
+    locks or CUDA state). It exits with this process."""
+    import multiprocessing
+    from multiprocessing import forkserver, resource_tracker
+
+    # The resource tracker multiprocessing starts with the server ignores SIGINT and SIGTERM but
+    # not SIGHUP: a dropped terminal killed it mid-job, and the launcher's clean-up then printed
+    # a traceback for each of its semaphores. Started with SIGHUP ignored, it keeps ignoring it
+    # (and exits with this process, as before).
+    hang_up = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        signal.signal(signal.SIGHUP, hang_up)
+    multiprocessing.set_forkserver_preload(list(WORKER_MODULES))
+    forkserver.ensure_running()
+
+
+def run_worker(*argv: str) -> None:
+    """One worker of the job, in a process forked from the fork server: `twb train <argv>` on the
+    rank its environment names. A failure raises SystemExit with the run's exit code (what
+    torchrun's wrapper reports for the rank); the fork server's child ends without the
+    interpreter's teardown (os._exit), as a worker started by torchrun does (core.commands.train_ddp)."""
+    from core.cli import main
+
+    code = main(list(argv))
+    if code:
+        raise SystemExit(code)
 
 
 def check_nproc(nproc: int, device_type: str, gpus: int, cores: int) -> None:
@@ -74,37 +117,39 @@ def namespace_argv(parser: argparse.ArgumentParser, args: argparse.Namespace, dr
 
 
 def launch(nproc: int, worker_argv: list[str], port: int | None = None) -> int:
-    """Run ``python -m core.cli <worker_argv>`` in ``nproc`` processes; the job's exit code."""
+    """Run `twb <worker_argv>` in ``nproc`` workers forked from the fork server (started now
+    unless ``start_worker_server`` already did); the job's exit code."""
     from torch.distributed.elastic.multiprocessing import DefaultLogsSpecs
     from torch.distributed.launcher.api import LaunchConfig, elastic_launch
 
     # torchrun's agent logs its own account of signals and failures (each module's logger has
     # its own level); the lines below replace it.
     for name in list(logging.root.manager.loggerDict):
-        if name.startswith("torch.distributed"):
+        if name.startswith(("torch.distributed", "torch.multiprocessing")):
             logging.getLogger(name).setLevel(logging.CRITICAL)
     # The workers' error files go to a folder of this job's, removed with it (torchrun leaves one in /tmp).
     with tempfile.TemporaryDirectory(prefix="twb-torchrun-") as logs:
         config = LaunchConfig(
             min_nodes=1, max_nodes=1, nproc_per_node=nproc, run_id=str(uuid.uuid4()), rdzv_backend="c10d",
             rdzv_endpoint=f"127.0.0.1:{port or 0}", max_restarts=0, monitor_interval=0.1,
-            start_method="spawn", local_addr="127.0.0.1", logs_specs=DefaultLogsSpecs(log_dir=logs),
+            start_method="forkserver", local_addr="127.0.0.1", logs_specs=DefaultLogsSpecs(log_dir=logs),
             shutdown_timeout=SHUTDOWN_TIMEOUT_S,
         )
-        return _run(elastic_launch(config, sys.executable), worker_argv)
+        start_worker_server()
+        return _run(elastic_launch(config, run_worker), worker_argv, nproc)
 
 
-def _run(job: Any, worker_argv: list[str]) -> int:
+def _run(job: Any, worker_argv: list[str], nproc: int) -> int:
     from torch.distributed.elastic.multiprocessing.api import SignalException
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
 
     try:
-        job("-m", "core.cli", *worker_argv)
+        job(*worker_argv)
     except ChildFailedError as exc:
         codes = {f.exitcode for f in exc.failures.values()}
         if all(code is not None and code > 128 for code in codes):
             return max(codes)  # a signal to a worker stopped the job: rank 0 saved and said so
-        rank, line = describe_failure(exc.failures)
+        rank, line = describe_failure(exc.failures, nproc)
         # Rank 0 prints its own errors, except that it lost contact with the others.
         if rank != 0 or recorded_message(exc.failures[rank]) is None or LOST_CONTACT in line:
             print(f"{ERROR_PREFIX}{line}", file=sys.stderr, flush=True)
@@ -114,15 +159,17 @@ def _run(job: Any, worker_argv: list[str]) -> int:
     return 0
 
 
-def describe_failure(failures: dict[int, Any]) -> tuple[int, str]:
-    """One line for the rank that failed first: the root cause before ranks that only lost it."""
+def describe_failure(failures: dict[int, Any], nproc: int) -> tuple[int, str]:
+    """One line for the rank that failed first: the root cause before ranks that only lost it.
+    The launcher stops every other worker of the ``nproc`` when one fails; ``failures`` holds the
+    one it saw first (a group of forked workers reports one), or more."""
     def order(item: tuple[int, Any]) -> tuple[int, int, int]:
         rank, failure = item
         message = _message(failure)
         return (LOST_CONTACT in message, failure.timestamp, rank)
 
     rank, failure = min(failures.items(), key=order)
-    others = len(failures) - 1
+    others = max(nproc, len(failures)) - 1
     tail = f" ({others} other rank{'s' if others != 1 else ''} stopped with it)" if others else ""
     return rank, f"rank {rank} (pid {failure.pid}) {_message(failure)}{tail}"
 

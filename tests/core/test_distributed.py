@@ -94,10 +94,13 @@ def test_a_failed_job_is_one_line_naming_the_root_cause_rank():
     rank, line = describe_failure({
         0: _failure(10, 1, f"RankFailed: rank 0 {LOST_CONTACT}: Connection closed by peer", timestamp=1),
         1: _failure(11, -9, timestamp=2),
-    })
+    }, nproc=2)
     assert rank == 1 and line == "rank 1 (pid 11) was killed by SIGKILL (1 other rank stopped with it)"
-    rank, line = describe_failure({2: _failure(12, 1, "RankFailed: the loss became nan\nTraceback...")})
+    rank, line = describe_failure({2: _failure(12, 1, "RankFailed: the loss became nan\nTraceback...")}, nproc=1)
     assert (rank, line) == (2, "rank 2 (pid 12) failed: the loss became nan")
+    # Forked workers are reported one at a time: the others were stopped all the same.
+    rank, line = describe_failure({1: _failure(11, -9)}, nproc=4)
+    assert line == "rank 1 (pid 11) was killed by SIGKILL (3 other ranks stopped with it)"
 
 
 def _failed_job(failures):
@@ -117,11 +120,12 @@ def test_the_launcher_prints_the_line_unless_rank_0_printed_it_itself(capsys):
 
     # Rank 0 only lost contact (another node went away): rank 0 leaves that to the launcher.
     lost = {0: _failure(10, 1, f"RankFailed: rank 0 {LOST_CONTACT}: Connection closed by peer")}
-    assert _run(_failed_job(lost), []) == 1
-    assert capsys.readouterr().err == f"twb: error: rank 0 (pid 10) failed: rank 0 {LOST_CONTACT}: Connection closed by peer\n"
+    assert _run(_failed_job(lost), [], 2) == 1
+    assert capsys.readouterr().err == (f"twb: error: rank 0 (pid 10) failed: rank 0 {LOST_CONTACT}: Connection closed by "
+                                       "peer (1 other rank stopped with it)\n")
     # Rank 0's own error: rank 0 printed it as `twb train` always does.
     own = {0: _failure(10, 1, "RankFailed: the loss became nan"), 1: _failure(11, 1, f"RankFailed: rank 1 {LOST_CONTACT}: x")}
-    assert _run(_failed_job(own), []) == 1
+    assert _run(_failed_job(own), [], 2) == 1
     assert capsys.readouterr().err == ""
 
 

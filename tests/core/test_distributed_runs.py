@@ -29,19 +29,22 @@ ENV = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
 EPOCH = re.compile(r"Epoch (\d+)/\d+, (Train Loss: .*)")
 
 # Makes rank TWB_FAULT_RANK raise (or be killed) at its third training step, noting the time.
+# Installed in every process and checked at each step: a worker forked from the launcher's fork
+# server learns its RANK only after the interpreter started.
 FAULT = """
 import os, time
-if os.environ.get("RANK") == os.environ.get("TWB_FAULT_RANK"):
+if "TWB_FAULT_RANK" in os.environ:
     import core.training.loop as loop
     real, calls = loop.train_step, [0]
     def faulty(*args, **kwargs):
-        calls[0] += 1
-        if calls[0] == 3:
-            open(os.environ["TWB_FAULT_AT"], "w").write(str(time.time()))
-            if os.environ["TWB_FAULT"] == "kill":
-                import signal
-                os.kill(os.getpid(), signal.SIGKILL)
-            raise RuntimeError("injected failure")
+        if os.environ.get("RANK") == os.environ["TWB_FAULT_RANK"]:
+            calls[0] += 1
+            if calls[0] == 3:
+                open(os.environ["TWB_FAULT_AT"], "w").write(str(time.time()))
+                if os.environ["TWB_FAULT"] == "kill":
+                    import signal
+                    os.kill(os.getpid(), signal.SIGKILL)
+                raise RuntimeError("injected failure")
         return real(*args, **kwargs)
     loop.train_step = faulty
 """
@@ -82,7 +85,8 @@ def two_process_run(tmp_path_factory):
 @pytest.fixture(scope="module")
 def two_node_run(tmp_path_factory):
     """Two torchrun invocations as two nodes of one process each, 1 epoch of nano: (run folder,
-    each node's stdout)."""
+    each node's stdout). Their workers are processes torchrun starts, which would abort at
+    interpreter exit (ABORT_AT_EXIT) if a finished rank did not end without it."""
     base = tmp_path_factory.mktemp("two-nodes")
     port = free_port()
     nodes = [subprocess.Popen(
@@ -90,8 +94,8 @@ def two_node_run(tmp_path_factory):
          "--rdzv-backend", "c10d", "--rdzv-endpoint", f"127.0.0.1:{port}", "--rdzv-id", "twb-two-nodes",
          "--log-dir", str(base / f"logs-{node}"),
          "-m", "core.cli", "train", "--quiet", "--preset", "nano", "--out", str(base / "run"),
-         "--set", "train.epochs=1"], cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        preexec_fn=own_core(node))
+         "--set", "train.epochs=1"], cwd=ROOT, env=patched_env(base, ABORT_AT_EXIT), stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, preexec_fn=own_core(node))
         for node in range(2)]
     outputs = []
     try:
@@ -160,10 +164,10 @@ def test_resume_across_world_sizes_2_to_1_to_2_and_exact_with_the_same(two_proce
 # the tokenizers library on another node may.
 OTHER_VOCABULARY = """
 import os
-if os.environ.get("RANK") == "1":
-    import core.data.tokenization as tokenization
-    real = tokenization._train_wordpiece
-    tokenization._train_wordpiece = lambda texts, vocab_size, lowercase: real(texts, vocab_size - 20, lowercase)
+import core.data.tokenization as tokenization
+real = tokenization._train_wordpiece
+tokenization._train_wordpiece = lambda texts, vocab_size, lowercase: real(
+    texts, vocab_size - 20 if os.environ.get("RANK") == "1" else vocab_size, lowercase)
 """
 
 
@@ -181,8 +185,7 @@ def test_ranks_whose_tokenizers_differ_train_on_rank_0s(tmp_path):
 # Makes every rank abort at interpreter exit, as freeing gloo's threads there sometimes did.
 ABORT_AT_EXIT = """
 import atexit, os
-if os.environ.get("RANK") is not None:
-    atexit.register(os.abort)
+atexit.register(lambda: os.environ.get("RANK") is not None and os.abort())
 """
 
 
@@ -285,23 +288,32 @@ def test_a_rank_that_fails_ends_the_job_with_one_line_naming_it(tmp_path, fault,
     assert ended - float((tmp_path / "at").read_text()) < 30  # no hang (50 epochs would take minutes)
 
 
-def test_sigterm_stops_every_rank_and_rank_0_saves_the_interrupt_checkpoint(tmp_path):
+@pytest.mark.parametrize("signum, to_the_group", [(signal.SIGTERM, False), (signal.SIGHUP, True)],
+                         ids=["sigterm-to-the-launcher", "sighup-to-the-terminal-group"])
+def test_a_signal_stops_every_rank_and_rank_0_saves_the_interrupt_checkpoint(tmp_path, signum, to_the_group):
+    # SIGHUP to the whole process group is what a dropped terminal sends: every process of the
+    # job gets it, multiprocessing's own helpers too.
     out = tmp_path / "run"
     proc = subprocess.Popen([sys.executable, "-m", "core.cli", "train", "--preset", "nano", "--nproc-per-node", "2",
                              "--out", str(out), "--set", "train.epochs=50", "--set", "data.num_samples=400"],
-                            cwd=ROOT, env=ENV,
+                            cwd=ROOT, env=ENV, start_new_session=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         for line in proc.stdout:
             if line.lstrip().startswith("step "):  # training is under way on every rank
                 break
-        proc.send_signal(signal.SIGTERM)
+        if to_the_group:
+            os.killpg(proc.pid, signum)
+        else:
+            proc.send_signal(signum)
         stdout, stderr = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 143, stderr
-    assert stderr.count("SIGTERM received") == 1  # rank 0 alone says so
+            os.killpg(proc.pid, signal.SIGKILL)
+    name = signal.Signals(signum).name
+    assert proc.returncode == 128 + signum, stderr
+    assert stderr.count(f"{name} received") == 1  # rank 0 alone says so
+    assert "Traceback" not in stderr and "Warning" not in stderr, stderr
     assert "resume with: twb train --resume" in stdout
     state = json.loads((out / "interrupt" / "state.json").read_text())
     assert state["world_size"] == 2 and len(state["ranks"]) == 2
