@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import signal
 import sys
 import time
 
@@ -79,8 +80,13 @@ def run_rank(args: argparse.Namespace) -> int:
     from core.distributed.ddp import DistributedRun
     from core.distributed.env import read_env
     from core.distributed.launch import LOST_CONTACT
+    from core.distributed.lifetime import signal_when_parent_dies
 
     env = read_env()
+    # A launcher killed with SIGKILL must not leave its workers training on, orphaned, to the end of
+    # the run: SIGTERM when the parent (the launcher's fork server, which dies with it, or torchrun's
+    # agent) dies stops this rank as the launcher's own SIGTERM does (rank 0 saves interrupt/).
+    signal_when_parent_dies(signal.SIGTERM)
     failures: list[str] = []
 
     def note_failure(event: ev.Event) -> None:
@@ -111,7 +117,7 @@ def run_rank(args: argparse.Namespace) -> int:
         if failures and LOST_CONTACT in failures[0]:
             # The launcher names the first failed worker it sees, and a group of forked workers
             # shows it one (core.distributed.launch): leave it time to see the rank that failed
-            # first, which this one only lost (it polls every tenth of a second).
+            # first, which this one only lost (it looks every quarter second).
             time.sleep(LOST_CONTACT_GRACE_S)
     return _leave(code)
 

@@ -29,13 +29,18 @@ from core.errors import ERROR_PREFIX, UserError
 LOST_CONTACT = "lost contact with the job"
 # Sent to workers on a signal or a failure; how long they get to save before SIGKILL.
 SHUTDOWN_TIMEOUT_S = 60
+# How often the launcher looks at its workers. When one fails it stops the others with SIGTERM,
+# which a rank that has not yet noticed the loss takes for a user's stop ("SIGTERM received,
+# saving ..."): a quarter second gives the others time to notice first (under load, a tenth did
+# not always), for at most that much later an exit.
+MONITOR_INTERVAL_S = 0.25
 # What the fork server imports before it forks the first worker: torch (1.5-2 s of CPU, which
 # each worker paid when it started as a fresh interpreter) and what `twb train` runs on a rank.
 # Not core.cli: a forked worker runs the launcher's main module again (multiprocessing does, as
 # __mp_main__), and runpy warns when that module was imported already.
 WORKER_MODULES = ("torch", "torch.distributed", "torch.nn.parallel", "torch.distributed.elastic.multiprocessing.errors",
                   "core.commands.train", "core.commands.train_ddp", "core.distributed.ddp",
-                  "core.training.trainer", "core.data.prepare", "core.distributed.server_exit")
+                  "core.training.trainer", "core.data.prepare", "core.distributed.in_fork_server")
 
 
 def start_worker_server() -> None:
@@ -131,12 +136,24 @@ def launch(nproc: int, worker_argv: list[str], port: int | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="twb-torchrun-") as logs:
         config = LaunchConfig(
             min_nodes=1, max_nodes=1, nproc_per_node=nproc, run_id=str(uuid.uuid4()), rdzv_backend="c10d",
-            rdzv_endpoint=f"127.0.0.1:{port or 0}", max_restarts=0, monitor_interval=0.1,
+            rdzv_endpoint=f"127.0.0.1:{port or 0}", max_restarts=0, monitor_interval=MONITOR_INTERVAL_S,
             start_method="forkserver", local_addr="127.0.0.1", logs_specs=DefaultLogsSpecs(log_dir=logs),
             shutdown_timeout=SHUTDOWN_TIMEOUT_S,
         )
         start_worker_server()
-        return _run(elastic_launch(config, run_worker), worker_argv, nproc)
+        try:
+            return _run(elastic_launch(config, run_worker), worker_argv, nproc)
+        finally:
+            _signals_end_this_process()
+
+
+def _signals_end_this_process() -> None:
+    """Once the job is over, a signal simply ends this process. torchrun's launcher leaves its
+    handlers installed, which raise; a second Ctrl-C during the second it takes this process to
+    exit (tearing down torch) printed a traceback from inside that teardown."""
+    for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
 
 
 def _run(job: Any, worker_argv: list[str], nproc: int) -> int:

@@ -317,3 +317,28 @@ def test_a_signal_stops_every_rank_and_rank_0_saves_the_interrupt_checkpoint(tmp
     assert "resume with: twb train --resume" in stdout
     state = json.loads((out / "interrupt" / "state.json").read_text())
     assert state["world_size"] == 2 and len(state["ranks"]) == 2
+
+
+def test_a_launcher_killed_with_sigkill_takes_its_workers_with_it(tmp_path):
+    # kill -9 of `twb train --nproc-per-node 2` (an OOM killer, a scheduler): its workers used to
+    # train on, orphaned, to the end of the run.
+    out = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "core.cli", "train", "--preset", "nano", "--nproc-per-node", "2",
+                             "--out", str(out), "--set", "train.epochs=50", "--set", "data.num_samples=400"],
+                            cwd=ROOT, env=ENV, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for line in proc.stdout:
+            if line.lstrip().startswith("step "):  # training is under way on every rank
+                break
+        proc.kill()
+        proc.wait()
+        # The workers' output pipe closes once the last process of the job is gone.
+        rest = proc.stdout.read()
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    assert "resume with: twb train --resume" in rest  # rank 0 saved, as on SIGTERM
+    assert (out / "interrupt" / "state.json").is_file()
