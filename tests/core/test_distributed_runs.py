@@ -3,6 +3,7 @@
 Each job is a few seconds of the nano preset; the two module fixtures' jobs are shared by the
 tests that compare against them (the module runs in one pytest-xdist worker, so each runs once).
 """
+import contextlib
 import json
 import os
 import re
@@ -288,28 +289,38 @@ def test_a_rank_that_fails_ends_the_job_with_one_line_naming_it(tmp_path, fault,
     assert ended - float((tmp_path / "at").read_text()) < 30  # no hang (50 epochs would take minutes)
 
 
+@contextlib.contextmanager
+def long_job_under_way(out: Path, stderr=subprocess.PIPE):
+    """A 2-process nano job of 50 epochs (minutes) in a process group of its own, as a terminal
+    starts one, yielded once training is under way on every rank; whatever of it is left is
+    killed afterwards."""
+    proc = subprocess.Popen([sys.executable, "-m", "core.cli", "train", "--preset", "nano", "--nproc-per-node", "2",
+                             "--out", str(out), "--set", "train.epochs=50", "--set", "data.num_samples=400"],
+                            cwd=ROOT, env=ENV, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=stderr, text=True)
+    try:
+        for line in proc.stdout:
+            if line.lstrip().startswith("step "):  # training is under way on every rank
+                break
+        yield proc
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 @pytest.mark.parametrize("signum, to_the_group", [(signal.SIGTERM, False), (signal.SIGHUP, True)],
                          ids=["sigterm-to-the-launcher", "sighup-to-the-terminal-group"])
 def test_a_signal_stops_every_rank_and_rank_0_saves_the_interrupt_checkpoint(tmp_path, signum, to_the_group):
     # SIGHUP to the whole process group is what a dropped terminal sends: every process of the
     # job gets it, multiprocessing's own helpers too.
     out = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-m", "core.cli", "train", "--preset", "nano", "--nproc-per-node", "2",
-                             "--out", str(out), "--set", "train.epochs=50", "--set", "data.num_samples=400"],
-                            cwd=ROOT, env=ENV, start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        for line in proc.stdout:
-            if line.lstrip().startswith("step "):  # training is under way on every rank
-                break
+    with long_job_under_way(out) as proc:
         if to_the_group:
             os.killpg(proc.pid, signum)
         else:
             proc.send_signal(signum)
         stdout, stderr = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
     name = signal.Signals(signum).name
     assert proc.returncode == 128 + signum, stderr
     assert stderr.count(f"{name} received") == 1  # rank 0 alone says so
@@ -323,22 +334,10 @@ def test_a_launcher_killed_with_sigkill_takes_its_workers_with_it(tmp_path):
     # kill -9 of `twb train --nproc-per-node 2` (an OOM killer, a scheduler): its workers used to
     # train on, orphaned, to the end of the run.
     out = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-m", "core.cli", "train", "--preset", "nano", "--nproc-per-node", "2",
-                             "--out", str(out), "--set", "train.epochs=50", "--set", "data.num_samples=400"],
-                            cwd=ROOT, env=ENV, start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        for line in proc.stdout:
-            if line.lstrip().startswith("step "):  # training is under way on every rank
-                break
+    with long_job_under_way(out, stderr=subprocess.STDOUT) as proc:
         proc.kill()
         proc.wait()
         # The workers' output pipe closes once the last process of the job is gone.
         rest = proc.stdout.read()
-    finally:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     assert "resume with: twb train --resume" in rest  # rank 0 saved, as on SIGTERM
     assert (out / "interrupt" / "state.json").is_file()
